@@ -1,1 +1,2 @@
-export {};
+export * from './quality';
+export * from './isa95';

@@ -1,1 +1,3 @@
-export {};
+export * from './containers';
+export * from './fixtures';
+export * from './ports';
