@@ -1,1 +1,10 @@
-export {};
+export * from './errors';
+export * from './identifiers';
+export * from './database-settings';
+export * from './pool';
+export * from './timescale-detection';
+export * from './copy/copy-encoding';
+export * from './copy/copy-writer';
+export * from './migrator/migration-files';
+export * from './migrator/migrator';
+export { defaultMigrationsDir } from './package-root';
