@@ -1,1 +1,12 @@
-export {};
+export * from './kafka-error';
+export * from './settings';
+export * from './client';
+export * from './topics';
+export * from './backoff';
+export { recordBytes, takeBatch, groupByTopic, chunks, type MessageHeaders, type TopicRecord } from './batching';
+export * from './batching-producer';
+export * from './dlq';
+export type { ConsumerOptions } from './consumer-runner';
+export * from './batch-consumer';
+export * from './transactions';
+export * from './kafka.module';

@@ -1,0 +1,269 @@
+import { dlqTopicName, encode, topicName, type MessageOf, type TopicDefinition } from '@weir/contracts';
+import type { Counter, HealthCheck } from '@weir/observability';
+import { CompressionTypes, Partitioners, type EachBatchPayload, type IHeaders, type Kafka, type Producer, type Transaction } from 'kafkajs';
+import type { SendOptions, ProducerCompression } from './batching-producer';
+import { chunks, groupByTopic, type TopicRecord } from './batching';
+import { ConsumerRunner, nextOffset, type ConsumerOptions } from './consumer-runner';
+import { decodeBatch, type ConsumedMessage } from './dlq';
+import { errorMessage, KafkaError } from './kafka-error';
+import { counter, secondsSince } from './metrics';
+
+/** Options of a transactional producer. */
+export interface TransactionalProducerOptions {
+  /**
+   * Stable id of this producer across restarts (e.g. `enricher-0` for replica 0). A new
+   * producer with the same id fences the old one and aborts its open transaction.
+   */
+  transactionalId: string;
+  /** The broker aborts a transaction left open this long, in ms. Default 60,000. */
+  transactionTimeoutMs?: number;
+  /** Retries of retriable errors per request. Default 8. */
+  retries?: number;
+}
+
+/**
+ * A kafkajs producer for transactions: idempotent, one request in flight (so
+ * a retried request cannot be overtaken), acks=all, no topic auto-creation.
+ * Connect it before use; begin transactions with `producer.transaction()`.
+ */
+export function createTransactionalProducer(kafka: Kafka, options: TransactionalProducerOptions): Producer {
+  return kafka.producer({
+    transactionalId: options.transactionalId,
+    transactionTimeout: options.transactionTimeoutMs ?? 60_000,
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+    retry: { retries: options.retries ?? 8 },
+  });
+}
+
+/** Collects the output of a transform; everything sent here commits or aborts with the input offsets. */
+export interface TransactionOutput {
+  /** Validates `message` against `topic`'s schema (throws `KAFKA.INVALID_MESSAGE`) and adds it to the transaction. */
+  send<O extends TopicDefinition>(topic: O, message: MessageOf<O>, options?: SendOptions): void;
+  /** Adds a tombstone (deletion of `key`) for a compacted topic to the transaction. */
+  sendTombstone(topic: TopicDefinition, key: string, options?: SendOptions): void;
+}
+
+/** Turns valid input messages of one partition into output messages; throw to abort and retry the batch. */
+export type Transform<T> = (messages: ConsumedMessage<T>[], out: TransactionOutput) => Promise<void> | void;
+
+/** Options of a `TransactionalProcessor`. */
+export interface TransactionalProcessorOptions<D extends TopicDefinition> extends ConsumerOptions, TransactionalProducerOptions {
+  /** The input topic; its name gets `topicPrefix`, as do output topics. */
+  input: D;
+  transform: Transform<MessageOf<D>>;
+  /** Compression of output batches. Default `none`. */
+  compression?: ProducerCompression;
+}
+
+class OutputCollector implements TransactionOutput {
+  private records: TopicRecord[] = [];
+
+  constructor(private readonly prefix: string) {}
+
+  send<O extends TopicDefinition>(topic: O, message: MessageOf<O>, options?: SendOptions): void {
+    let value: Buffer;
+    let key: string;
+    try {
+      value = encode(topic, message);
+      key = topic.key(message);
+    } catch (err) {
+      throw new KafkaError('KAFKA.INVALID_MESSAGE', `${topic.name}: ${errorMessage(err)}`, { cause: err });
+    }
+    this.records.push({ topic: topicName(topic, this.prefix), message: { key, value, ...(options?.headers ? { headers: options.headers as IHeaders } : {}) } });
+  }
+
+  sendTombstone(topic: TopicDefinition, key: string, options?: SendOptions): void {
+    if (topic.cleanupPolicy !== 'compact') throw new KafkaError('KAFKA.INVALID_MESSAGE', `${topic.name} is not compacted; a null value there is invalid`);
+    this.records.push({ topic: topicName(topic, this.prefix), message: { key, value: null, ...(options?.headers ? { headers: options.headers as IHeaders } : {}) } });
+  }
+
+  push(record: TopicRecord): void {
+    this.records.push(record);
+  }
+
+  drain(): TopicRecord[] {
+    const out = this.records;
+    this.records = [];
+    return out;
+  }
+}
+
+type TransactionOutcome = 'committed' | 'interrupted';
+
+/**
+ * Consume-transform-produce with Kafka transactions.
+ *
+ * For each fetched batch of one partition it opens a transaction, decodes and
+ * validates the input (invalid messages go to `<input>.dlq` inside the same
+ * transaction), calls `transform` per chunk and sends its output in the
+ * transaction, adds the input offsets with `sendOffsets`, and commits. Any
+ * error aborts the transaction and the same batch is processed again after a
+ * backoff; `stop()` aborts an unfinished transaction.
+ *
+ * Exactly-once here means: for read_committed consumers of the output, every
+ * input message's output (and DLQ copy) appears once, because output and
+ * input offsets commit atomically. It holds across crashes and restarts when
+ * each instance keeps a stable `transactionalId` (a restarted instance fences
+ * its predecessor). It does not cover side effects of `transform` outside
+ * Kafka, read_uncommitted readers, or a rebalance between two live instances
+ * (kafkajs cannot fence by consumer-group generation, KIP-447): there a zombie
+ * that lost a partition may commit one last batch that its successor also
+ * processes. Use one partition set per transactional id (static assignment
+ * or one instance) where that matters.
+ */
+export class TransactionalProcessor<D extends TopicDefinition> {
+  private readonly runner: ConsumerRunner;
+  private readonly topic: string;
+  private readonly dlqTopic: string;
+  private readonly prefix: string;
+  private readonly maxChunk: number;
+  private readonly compression: CompressionTypes;
+  private producer: Producer;
+  private ready: Promise<void> | undefined;
+  private readonly transactions: Counter<'topic' | 'group' | 'outcome'>;
+  private readonly outputMessages: Counter<'topic' | 'group'>;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly options: TransactionalProcessorOptions<D>,
+  ) {
+    this.prefix = options.topicPrefix ?? '';
+    this.topic = topicName(options.input, this.prefix);
+    this.dlqTopic = dlqTopicName(options.input, this.prefix);
+    this.maxChunk = options.maxHandlerMessages ?? Infinity;
+    this.compression = options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
+    this.runner = new ConsumerRunner(kafka, options, {
+      topic: this.topic,
+      component: 'processor',
+      // Offsets are committed by the transactions; a consumer commit would race them.
+      autoCommit: false,
+      // One producer has one open transaction at a time.
+      partitionsConsumedConcurrently: 1,
+      onBatch: (payload) => this.onBatch(payload),
+    });
+    this.transactions = counter(this.runner.registry, 'weir_kafka_transactions_total', 'Consume-transform-produce transactions by outcome', ['topic', 'group', 'outcome']);
+    this.outputMessages = counter(this.runner.registry, 'weir_kafka_transaction_output_messages_total', 'Messages (output and DLQ) committed in transactions', ['topic', 'group']);
+    this.producer = createTransactionalProducer(kafka, options);
+  }
+
+  /** Connects the transactional producer (fencing any predecessor with the same id), then starts consuming. */
+  async start(): Promise<void> {
+    await this.ensureProducer();
+    await this.runner.start();
+  }
+
+  /** Stops consuming (an unfinished transaction is aborted), then disconnects the producer. */
+  async stop(): Promise<void> {
+    try {
+      await this.runner.stop();
+    } finally {
+      await this.producer.disconnect();
+    }
+  }
+
+  /** Readiness: connected, in the group, not crashed. */
+  healthCheck(name?: string): HealthCheck {
+    return this.runner.healthCheck(name);
+  }
+
+  private async onBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    const last = batch.messages[batch.messages.length - 1];
+    if (!last) return;
+    const context = { partition: batch.partition, firstOffset: batch.messages[0]!.offset, lastOffset: last.offset };
+    const result = await this.runner.untilDone(payload, 'transaction', context, () => this.process(payload));
+    if (!result.done || result.value !== 'committed') return;
+    // The offsets are committed in the transaction; this only moves the fetch position on.
+    payload.resolveOffset(last.offset);
+    this.runner.recordLag(batch.partition, batch.offsetLag());
+  }
+
+  private async process(payload: EachBatchPayload): Promise<TransactionOutcome> {
+    const { batch } = payload;
+    const { partition } = batch;
+    const out = new OutputCollector(this.prefix);
+    let tx: Transaction | undefined;
+    let valid = 0;
+    let produced = 0;
+    try {
+      await this.ensureProducer();
+      tx = await this.producer.transaction();
+      for (const raw of chunks(batch.messages, this.maxChunk)) {
+        if (!this.runner.shouldContinue(payload)) {
+          await tx.abort();
+          this.transactions.inc({ ...this.runner.labels, outcome: 'interrupted' });
+          return 'interrupted';
+        }
+        const decoded = decodeBatch(this.options.input, this.topic, partition, raw);
+        for (const d of decoded.invalid) out.push({ topic: this.dlqTopic, message: d.message });
+        if (decoded.valid.length > 0) {
+          const started = process.hrtime.bigint();
+          try {
+            await this.options.transform(decoded.valid, out);
+          } finally {
+            this.runner.metrics.handlerSeconds.observe(this.runner.labels, secondsSince(started));
+          }
+          valid += decoded.valid.length;
+        }
+        const records = out.drain();
+        if (records.length > 0) {
+          await tx.sendBatch({ topicMessages: groupByTopic(records), acks: -1, compression: this.compression });
+          produced += records.length;
+        }
+        for (const d of decoded.invalid) this.runner.metrics.dlq.inc({ ...this.runner.labels, code: d.code });
+      }
+      const last = batch.messages[batch.messages.length - 1]!.offset;
+      await tx.sendOffsets({ consumerGroupId: this.options.groupId, topics: [{ topic: this.topic, partitions: [{ partition, offset: nextOffset(last) }] }] });
+      await tx.commit();
+    } catch (err) {
+      this.transactions.inc({ ...this.runner.labels, outcome: 'aborted' });
+      await this.abort(tx, err);
+      throw new KafkaError('KAFKA.TRANSACTION_ABORTED', `partition ${partition} offsets ${batch.firstOffset() ?? '?'}..${batch.lastOffset()}: ${errorMessage(err)}`, { cause: err });
+    }
+    this.transactions.inc({ ...this.runner.labels, outcome: 'committed' });
+    this.runner.metrics.consumed.inc(this.runner.labels, valid);
+    this.outputMessages.inc(this.runner.labels, produced);
+    return 'committed';
+  }
+
+  private ensureProducer(): Promise<void> {
+    if (!this.ready) {
+      const ready = this.producer.connect();
+      this.ready = ready;
+      // A failed connect is tried again by the next attempt instead of being remembered.
+      ready.catch(() => {
+        if (this.ready === ready) this.ready = undefined;
+      });
+    }
+    return this.ready;
+  }
+
+  private async abort(tx: Transaction | undefined, cause: unknown): Promise<void> {
+    const fenced = isFencedError(cause);
+    if (fenced) this.runner.logger.error({ transactionalId: this.options.transactionalId }, 'producer fenced: another instance uses the same transactionalId');
+    try {
+      if (tx?.isActive()) await tx.abort();
+      if (!fenced) return;
+    } catch (err) {
+      this.runner.logger.warn({ err: errorMessage(err) }, 'abort failed; replacing the transactional producer');
+    }
+    // A producer whose abort failed (or that was fenced) cannot begin another transaction; a new one
+    // with the same id makes the broker abort whatever the old one left open.
+    const old = this.producer;
+    this.producer = createTransactionalProducer(this.kafka, this.options);
+    this.ready = undefined;
+    await old.disconnect().catch((err: unknown) => this.runner.logger.debug({ err: errorMessage(err) }, 'disconnecting the old producer failed'));
+  }
+}
+
+/** True for the broker's answer to a producer that a newer one with the same transactional id replaced. */
+export function isFencedError(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e !== null && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const type = (e as { type?: unknown }).type;
+    if (type === 'INVALID_PRODUCER_EPOCH' || type === 'PRODUCER_FENCED') return true;
+  }
+  return false;
+}
