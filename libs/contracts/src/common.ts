@@ -11,10 +11,29 @@ export const statusCode = z.number().int().min(0).max(0xffffffff);
 
 /** A JSON value as carried in a message: scalars, arrays and objects (decoded OPC UA structures). */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
-/** Validates any JSON value. */
-export const jsonValue: z.ZodType<JsonValue> = z.lazy(() =>
-  z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(jsonValue), z.record(z.string(), jsonValue)]),
-);
+/** True when `v` survives a JSON round trip unchanged: finite numbers, strings, booleans, null, arrays and plain objects of those. */
+export function isJsonValue(v: unknown, depth = 0): v is JsonValue {
+  if (v === null || typeof v === 'string' || typeof v === 'boolean') return true;
+  if (typeof v === 'number') return Number.isFinite(v);
+  // Deeper nesting than any OPC UA structure we decode is more likely a cycle or an attack.
+  if (typeof v !== 'object' || depth > 64) return false;
+  if (Array.isArray(v)) {
+    for (const item of v) if (!isJsonValue(item, depth + 1)) return false;
+    return true;
+  }
+  const proto = Object.getPrototypeOf(v) as unknown;
+  if (proto !== Object.prototype && proto !== null) return false;
+  for (const key in v) if (!isJsonValue((v as Record<string, unknown>)[key], depth + 1)) return false;
+  return true;
+}
+
+/**
+ * Validates any JSON value. A predicate rather than a recursive zod union: it
+ * runs on every telemetry message, and the union cost ~0.3 µs of a ~1 µs parse.
+ */
+export const jsonValue: z.ZodType<JsonValue> = z.custom<JsonValue>((v) => isJsonValue(v), {
+  message: 'must be a JSON value (finite number, string, boolean, null, array or plain object)',
+});
 
 /** A per-source sequence number: strictly increasing per `sourceId`, surviving restarts; a hole is a gap. */
 export const sequenceNumber = z.number().int().nonnegative();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { allTopics, decode, defineTopic, dlqTopicName, encode, erpAssetsV1, fixtures, seriesKey, telemetryRawV1, topicName } from './index';
+import { allTopics, decode, defineTopic, dlqTopicName, encode, erpAssetsV1, fixtures, isJsonValue, seriesKey, telemetryRawV1, topicName } from './index';
 import { z } from 'zod';
 
 describe('topic catalogue', () => {
@@ -64,5 +64,18 @@ describe('codec', () => {
 
   it('refuses to encode an invalid message', () => {
     expect(() => encode(telemetryRawV1, { ...sample, status: -1 })).toThrow(/CONTRACTS.SCHEMA.*status/);
+  });
+});
+
+describe('jsonValue', () => {
+  it('accepts JSON values and nested structures', () => {
+    for (const v of [null, 0, -1.5, 'x', true, [], [1, 'a', null], { a: { b: [1, { c: false }] } }]) expect(isJsonValue(v), JSON.stringify(v)).toBe(true);
+  });
+  it('rejects what JSON cannot carry', () => {
+    for (const v of [undefined, Number.NaN, Infinity, new Date(0), () => 1, Symbol('s'), 10n, [1, undefined], { a: new Map() }]) expect(isJsonValue(v), String(v)).toBe(false);
+  });
+  it('names the field of a non-JSON value in a message', () => {
+    const sample = fixtures['ot.telemetry.raw.v1']!.valid[0] as Record<string, unknown>;
+    expect(() => encode(telemetryRawV1, { ...sample, value: Number.NaN } as never)).toThrow(/value: must be a JSON value/);
   });
 });
