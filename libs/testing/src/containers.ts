@@ -5,16 +5,35 @@ import { freePort } from './ports';
 
 const run = promisify(execFile);
 
+/**
+ * True when tests may start and stop servers of their own (Docker is there).
+ * `npm test` sets WEIR_TEST_NO_DOCKER=1 when it runs against external
+ * endpoints only; tests of outages (a database stopped mid-stream) skip then.
+ */
+export const canControlServers = process.env['WEIR_TEST_NO_DOCKER'] !== '1';
+
 /** Image names the tests use unless told otherwise; built by deploy/images/build.sh. */
 export const LOCAL_KAFKA_IMAGE = 'weir/kafka:3.9';
 /** TimescaleDB on PostgreSQL 17 from Debian's (Apache-licensed) package. */
 export const LOCAL_TIMESCALE_IMAGE = 'weir/timescaledb:17';
+
+/** Outage control of a server started for a test: same port and data after it comes back. */
+export interface OutageControl {
+  /** Stops the server (the container stays, with its data); clients see connection errors. */
+  pause(): Promise<void>;
+  /** Starts it again on the same port and waits until it is ready. */
+  resume(): Promise<void>;
+  /** Kills it with SIGKILL (no clean shutdown); `resume()` brings it back. */
+  kill(): Promise<void>;
+}
 
 /** A running Kafka broker for tests. */
 export interface TestKafka {
   brokers: string[];
   /** Where it came from: a container of `image`, or `external`. */
   source: string;
+  /** Present when the test started the server itself (not for external endpoints). */
+  outage?: OutageControl;
   stop(): Promise<void>;
 }
 
@@ -23,6 +42,8 @@ export interface TestTimescale {
   /** Connection string of a superuser on the default database. */
   url: string;
   source: string;
+  /** Present when the test started the server itself (not for external endpoints). */
+  outage?: OutageControl;
   stop(): Promise<void>;
 }
 
@@ -45,7 +66,33 @@ async function requireImage(image: string): Promise<void> {
 
 function stopper(container: StartedTestContainer): () => Promise<void> {
   return async () => {
-    await container.stop({ timeout: 10_000 });
+    // The container may have been paused through `outage`; remove it whatever its state.
+    await run('docker', ['rm', '-f', container.getId()]).catch(() => undefined);
+  };
+}
+
+// Stop and start through the docker CLI: testcontainers' stop() removes the container,
+// and on the host network the restarted server keeps its port by construction.
+function outageControl(container: StartedTestContainer, ready: RegExp): OutageControl {
+  const id = container.getId();
+  return {
+    pause: async () => {
+      await run('docker', ['stop', '-t', '10', id]);
+    },
+    kill: async () => {
+      await run('docker', ['kill', '-s', 'KILL', id]);
+    },
+    resume: async () => {
+      const since = new Date().toISOString();
+      await run('docker', ['start', id]);
+      const deadline = Date.now() + 120_000;
+      for (;;) {
+        const { stdout, stderr } = await run('docker', ['logs', '--since', since, id]);
+        if (ready.test(stdout + stderr)) return;
+        if (Date.now() > deadline) throw new Error(`TESTING.NOT_READY: container ${id} not ready 120 s after restart`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    },
   };
 }
 
@@ -84,7 +131,7 @@ export async function startKafka(env: NodeJS.ProcessEnv = process.env): Promise<
     .withWaitStrategy(Wait.forLogMessage(/Kafka Server started/))
     .withStartupTimeout(120_000)
     .start();
-  return { brokers: [`127.0.0.1:${port}`], source: image, stop: stopper(container) };
+  return { brokers: [`127.0.0.1:${port}`], source: image, outage: outageControl(container, /Kafka Server started/), stop: stopper(container) };
 }
 
 /**
@@ -110,5 +157,5 @@ export async function startTimescale(env: NodeJS.ProcessEnv = process.env): Prom
     .withWaitStrategy(Wait.forLogMessage(/database system is ready to accept connections/, official ? 2 : 1))
     .withStartupTimeout(120_000)
     .start();
-  return { url: `postgresql://weir:weir@127.0.0.1:${port}/weir`, source: image, stop: stopper(container) };
+  return { url: `postgresql://weir:weir@127.0.0.1:${port}/weir`, source: image, outage: outageControl(container, /database system is ready to accept connections/), stop: stopper(container) };
 }

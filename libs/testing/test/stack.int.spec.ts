@@ -1,7 +1,7 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '@weir/testing';
+import { canControlServers, createTestDatabase, type TestDatabase } from '@weir/testing';
 
 describe('test stack', () => {
   const created: TestDatabase[] = [];
@@ -35,6 +35,29 @@ describe('test stack', () => {
       expect(ext.rows[0]?.default_version).toMatch(/^2\./);
     } finally {
       await client.end();
+    }
+  });
+});
+
+describe.runIf(canControlServers)('outage control', () => {
+  it('stops a TimescaleDB and brings it back on the same port with its data', async () => {
+    const { startTimescale } = await import('@weir/testing');
+    const db = await startTimescale({ ...process.env, WEIR_TEST_DATABASE_URL: '' });
+    try {
+      const c1 = new Client({ connectionString: db.url });
+      await c1.connect();
+      await c1.query('create table kept (x int); insert into kept values (42)');
+      await c1.end();
+      await db.outage!.pause();
+      const down = new Client({ connectionString: db.url, connectionTimeoutMillis: 2000 });
+      await expect(down.connect()).rejects.toThrow();
+      await db.outage!.resume();
+      const c2 = new Client({ connectionString: db.url });
+      await c2.connect();
+      expect((await c2.query('select x from kept')).rows).toEqual([{ x: 42 }]);
+      await c2.end();
+    } finally {
+      await db.stop();
     }
   });
 });
