@@ -22,7 +22,12 @@ kimage=${WEIR_STACK_KAFKA_IMAGE:-weir/kafka:3.9}
 pimage=${WEIR_STACK_TIMESCALE_IMAGE:-weir/timescaledb:17}
 db_url="postgresql://weir:weir@127.0.0.1:${pgport}/weir"
 
-state() { docker inspect -f '{{.State.Status}}' "$1" 2>/dev/null || echo absent; }
+# The container's state (running, exited, ...) or "absent"; docker prints an empty line for a
+# missing container before failing, so only a successful answer counts.
+state() {
+  local s
+  if s=$(docker inspect -f '{{.State.Status}}' "$1" 2>/dev/null) && [ -n "$s" ]; then echo "$s"; else echo absent; fi
+}
 
 # Waits until the container has logged its readiness line since it last started.
 wait_log() {
