@@ -4,13 +4,14 @@ import swc from 'unplugin-swc';
 import { defineConfig } from 'vitest/config';
 
 // Tests import libs by their package name; point those at the sources so no
-// build step is needed before a test run.
-const libsDir = resolve(import.meta.dirname, 'libs');
-const alias = Object.fromEntries(
-  readdirSync(libsDir)
-    .filter((name) => existsSync(resolve(libsDir, name, 'src/index.ts')))
-    .map((name) => [`@weir/${name}`, resolve(libsDir, name, 'src/index.ts')]),
-);
+// build step is needed before a test run. Services that export a test fixture
+// (the plant simulator) resolve the same way; production code may not import
+// a service (ESLint module boundaries), tests may.
+const sourceEntries = (dir: string) =>
+  readdirSync(resolve(import.meta.dirname, dir))
+    .filter((name) => existsSync(resolve(import.meta.dirname, dir, name, 'src/index.ts')))
+    .map((name) => [`@weir/${name}`, resolve(import.meta.dirname, dir, name, 'src/index.ts')] as const);
+const alias = Object.fromEntries([...sourceEntries('libs'), ...(existsSync(resolve(import.meta.dirname, 'services')) ? sourceEntries('services') : [])]);
 
 // SWC keeps decorator metadata, which NestJS dependency injection needs.
 const plugins = [swc.vite({ jsc: { target: 'es2022', parser: { syntax: 'typescript', decorators: true }, transform: { legacyDecorator: true, decoratorMetadata: true } } })];

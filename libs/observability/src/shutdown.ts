@@ -22,10 +22,18 @@ export class GracefulShutdown {
     this.steps.push(step);
   }
 
-  /** Stops on SIGTERM and SIGINT, then exits the process. */
+  /**
+   * Stops on SIGTERM and SIGINT, then exits the process. The listeners stay
+   * for the whole shutdown: with `once`, a second signal (or a library that
+   * re-raises one) would find no listener and kill the process mid-shutdown.
+   */
   installSignalHandlers(): void {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-      process.once(signal, () => {
+      process.on(signal, () => {
+        if (this.running) {
+          this.logger.info({ signal }, 'already shutting down');
+          return;
+        }
         this.logger.info({ signal }, 'shutting down');
         this.shutdown().then(
           () => process.exit(0),

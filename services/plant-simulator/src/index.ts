@@ -1,0 +1,10 @@
+export { startPlantSimulator, SIMULATOR_VERSION, type PlantSimulator, type PlantSimulatorOptions, type SimulatorLimits, type SimulatorSecurityOptions, type SimulatorStats, type SimulatorUser } from './simulator';
+export { PlantModel, tagIdOf, type ExcursionOverride, type MachineInfo, type MachineParams, type Override, type PlantModelOptions, type Sample, type SampleScan, type SampleValue, type StateOverride, type TagInfo, type TimeInput, type ValueOverride } from './model/plant-model';
+export { DEFAULT_SHAPE, STANDARD_TAGS, machinePlaces, tagCount, type MachinePlace, type PlantShape, type StandardTag, type TagDataType, type TagKind } from './model/layout';
+export { DOWN_REASONS, MACHINE_MODES, MACHINE_STATES, downReason, type DownReason, type MachineMode, type MachineState } from './model/reasons';
+export { PLANT_NAMESPACE_URI } from './server/address-space';
+export type { AuditActor, AuditEntry, AuditEventType, AuditFilter } from './server/audit';
+export { connectClient, prepareClientIdentity, readCertificateDer, SECURITY_MODES, SECURITY_POLICIES, type ClientConnection, type ClientIdentity, type ConnectOptions, type SecurityModeName, type SecurityPolicyName } from './scenario/opcua-client';
+export { loadScenarioFile, parseScenario, scenarioStepSchema, type ScenarioStep, type ScenarioStepInput } from './scenario/scenario';
+export { SCENARIO_HMI_URI, type StepResult } from './scenario/runner';
+export { plantSimulatorSettingsSchema, simulatorOptionsFromSettings, type PlantSimulatorSettings } from './config';
