@@ -1,7 +1,8 @@
-import { encode, topicName, type MessageOf, type TopicDefinition } from '@weir/contracts';
+import { topicName, type MessageOf, type TopicDefinition } from '@weir/contracts';
 import { Registry, type Counter, type Gauge, type Histogram, type Logger } from '@weir/observability';
 import { CompressionTypes, Partitioners, type IHeaders, type Kafka, type Message, type Producer } from 'kafkajs';
 import { groupByTopic, recordBytes, takeBatch, type MessageHeaders, type TopicRecord } from './batching';
+import { encodeRecord } from './encode-record';
 import { errorMessage, KafkaError } from './kafka-error';
 import { counter, gauge, histogram, LATENCY_BUCKETS, secondsSince } from './metrics';
 
@@ -190,15 +191,7 @@ export class BatchingProducer {
    * one loop; await `delivered` (or `flush()`) for the acknowledgement.
    */
   async enqueue<D extends TopicDefinition>(topic: D, message: MessageOf<D>, options?: SendOptions): Promise<Delivery> {
-    let value: Buffer;
-    let key: string;
-    try {
-      value = encode(topic, message);
-      key = topic.key(message);
-    } catch (err) {
-      throw new KafkaError('KAFKA.INVALID_MESSAGE', `${topic.name}: ${errorMessage(err)}`, { cause: err });
-    }
-    return this.enqueueRecord(this.topicName(topic), { key, value, ...(options?.headers ? { headers: options.headers as IHeaders } : {}) });
+    return this.enqueueRecord(this.topicName(topic), encodeRecord(topic, message, options?.headers));
   }
 
   /** Sends a tombstone (deletion of `key`) to a compacted topic. */

@@ -10,3 +10,4 @@ export type { ConsumerOptions } from './consumer-runner';
 export * from './batch-consumer';
 export * from './transactions';
 export * from './kafka.module';
+export * from './encode-record';

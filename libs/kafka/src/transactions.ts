@@ -1,10 +1,11 @@
-import { dlqTopicName, encode, topicName, type MessageOf, type TopicDefinition } from '@weir/contracts';
+import { dlqTopicName, topicName, type MessageOf, type TopicDefinition } from '@weir/contracts';
 import type { Counter, HealthCheck } from '@weir/observability';
 import { CompressionTypes, Partitioners, type EachBatchPayload, type IHeaders, type Kafka, type Producer, type Transaction } from 'kafkajs';
 import type { SendOptions, ProducerCompression } from './batching-producer';
 import { chunks, groupByTopic, type TopicRecord } from './batching';
 import { ConsumerRunner, nextOffset, type ConsumerOptions } from './consumer-runner';
 import { decodeBatch, type ConsumedMessage } from './dlq';
+import { encodeRecord } from './encode-record';
 import { errorMessage, KafkaError } from './kafka-error';
 import { counter, secondsSince } from './metrics';
 
@@ -64,15 +65,7 @@ class OutputCollector implements TransactionOutput {
   constructor(private readonly prefix: string) {}
 
   send<O extends TopicDefinition>(topic: O, message: MessageOf<O>, options?: SendOptions): void {
-    let value: Buffer;
-    let key: string;
-    try {
-      value = encode(topic, message);
-      key = topic.key(message);
-    } catch (err) {
-      throw new KafkaError('KAFKA.INVALID_MESSAGE', `${topic.name}: ${errorMessage(err)}`, { cause: err });
-    }
-    this.records.push({ topic: topicName(topic, this.prefix), message: { key, value, ...(options?.headers ? { headers: options.headers as IHeaders } : {}) } });
+    this.records.push({ topic: topicName(topic, this.prefix), message: encodeRecord(topic, message, options?.headers) });
   }
 
   sendTombstone(topic: TopicDefinition, key: string, options?: SendOptions): void {

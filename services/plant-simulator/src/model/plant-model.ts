@@ -1,5 +1,5 @@
 import { gaussian, hashString, roundTo, unit } from './hash';
-import { DEFAULT_SHAPE, extraTagName, machinePlaces, STANDARD_TAGS, validateShape, type MachinePlace, type PlantShape, type TagDataType, type TagKind } from './layout';
+import { DEFAULT_SHAPE, extraTagName, machinePlaces, STANDARD_TAGS, validateShape, type MachinePlace, type PlantShape, type StandardTag, type TagDataType, type TagKind } from './layout';
 import { MACHINE_MODES, MACHINE_STATES, REASON_MAINTENANCE_MODE, REASON_NONE, REASON_PROGRAMMING, type MachineMode, type MachineState } from './reasons';
 import { buildDaySchedule, DAY_MS, dayTotals, IDLE, RUNNING, scheduleProfile, segmentIndex, totalsBeforeDay, type DaySchedule, type ScheduleProfile } from './schedule';
 
@@ -56,15 +56,9 @@ export interface MachineInfo extends MachinePlace {
 }
 
 /** One tag (an OPC UA variable) of a machine. */
-export interface TagInfo {
+export interface TagInfo extends StandardTag {
   /** `Site01.Area01.Line01.Machine01.Temperature`, the string NodeId identifier. */
   id: string;
-  name: string;
-  kind: TagKind;
-  dataType: TagDataType;
-  writable: boolean;
-  unit?: string;
-  description: string;
   machine: MachineInfo;
   /** Period of the value grid in ms; 0 for tags that change only when written (setpoints, Mode) or never (IdealCycleTime). */
   periodMs: number;
