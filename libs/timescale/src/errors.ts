@@ -1,4 +1,4 @@
-/** Every error code this library raises; `MIGRATIONS.*` stop a migration run, `COPY.*` a write, `DATABASE.*` set-up. */
+/** Every error code this library raises; `MIGRATIONS.*` stop a migration run, `COPY.*` a write, `DATABASE.*` set-up, `RETENTION.*` a retention or chunk setting. */
 export type TimescaleErrorCode =
   | 'DATABASE.BAD_IDENTIFIER'
   | 'DATABASE.SSL_CA_UNREADABLE'
@@ -14,7 +14,9 @@ export type TimescaleErrorCode =
   | 'MIGRATIONS.CHECKSUM_MISMATCH'
   | 'MIGRATIONS.UNKNOWN_VERSION'
   | 'MIGRATIONS.OUT_OF_ORDER'
-  | 'MIGRATIONS.FAILED';
+  | 'MIGRATIONS.FAILED'
+  | 'RETENTION.BAD_SETTING'
+  | 'RETENTION.UNKNOWN_HYPERTABLE';
 
 /** An error of this library; `code` is stable, the message (which starts with the code) is for people. */
 export class TimescaleError extends Error {

@@ -8,3 +8,4 @@ export * from './copy/copy-writer';
 export * from './migrator/migration-files';
 export * from './migrator/migrator';
 export { defaultMigrationsDir } from './package-root';
+export * from './retention/retention';

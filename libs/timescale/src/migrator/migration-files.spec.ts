@@ -100,7 +100,7 @@ describe('readMigrationDir', () => {
 
 describe('the shipped migrations', () => {
   const sources = readMigrationDir(defaultMigrationsDir());
-  const tablesOf = (sql: string): string[] => [...sql.matchAll(/CREATE TABLE (\w+)/g)].map((m) => m[1]!).sort();
+  const tablesOf = (sql: string): string[] => [...sql.matchAll(/CREATE (?:TABLE|MATERIALIZED VIEW) (\w+)/g)].map((m) => m[1]!).sort();
 
   it('form a valid set', () => {
     expect(sources.length).toBeGreaterThanOrEqual(4);
