@@ -1,2 +1,3 @@
 export * from './quality';
 export * from './isa95';
+export * from './asset-mapping';
