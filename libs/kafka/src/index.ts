@@ -11,3 +11,4 @@ export * from './batch-consumer';
 export * from './transactions';
 export * from './kafka.module';
 export * from './encode-record';
+export * from './spool';
