@@ -1,0 +1,101 @@
+import type { ErpAssetV1, ErpProductionOrderV1, ErpShiftV1, ErpWorkOrderV1, TelemetryRawV1 } from '@weir/contracts';
+import { describe, expect, it } from 'vitest';
+import { ContextStore } from '../context/context-store';
+import { EMPTY_CONTEXT, Enricher } from './enricher';
+
+const base = { changedAt: '2024-01-01T00:00:00Z', attributes: {} };
+const asset = (id: string, parentId: string | null, level: ErpAssetV1['level'], path: string, extra: Partial<ErpAssetV1> = {}): ErpAssetV1 => ({ ...base, id, parentId, level, name: id.toUpperCase(), path, validFrom: '2020-01-01T00:00:00Z', validTo: null, ...extra });
+
+function plant(): ContextStore {
+  const s = new ContextStore();
+  s.apply('asset', 'acme', asset('acme', null, 'enterprise', 'acme'));
+  s.apply('asset', 'hh', asset('hh', 'acme', 'site', 'acme/hh'));
+  s.apply('asset', 'line1', asset('line1', 'hh', 'line', 'acme/hh/line1', { costCentre: 'CC-100' }));
+  s.apply('asset', 'filler1', asset('filler1', 'line1', 'machine', 'acme/hh/line1/filler1', { limits: { Temperature: { low: 2, high: 8, unit: 'CEL' } } }));
+  return s;
+}
+const po = (id: string, from: string, to: string | null, extra: Partial<ErpProductionOrderV1> = {}): ErpProductionOrderV1 => ({ ...base, id, assetId: 'line1', material: `MAT-${id}`, plannedQuantity: 100, status: 'in-progress', validFrom: from, validTo: to, ...extra });
+const wo = (id: string, from: string, to: string | null): ErpWorkOrderV1 => ({ ...base, id, assetId: 'filler1', type: 'PM01', status: 'in-progress', validFrom: from, validTo: to });
+const shift = (id: string, from: string, to: string): ErpShiftV1 => ({ ...base, id, siteId: 'hh', name: id, plannedBreakMinutes: 0, validFrom: from, validTo: to });
+
+const raw = (nodeId: string, sourceTime: string): TelemetryRawV1 => ({ sourceId: 'plc1', nodeId, seq: 1, origin: 'opcua', value: 5, status: 0, sourceTime });
+const rules = [{ kind: 'pattern' as const, target: 'nodeId' as const, regex: '^ns=2;s=(\\w+)\\.(\\w+)\\.', assetId: '${2:lower}' }];
+
+describe('Enricher', () => {
+  it('attaches asset, cost centre from the line, unit and limits by measurement name', () => {
+    const r = new Enricher(plant(), rules).enrich(raw('ns=2;s=Line1.Filler1.Temperature', '2024-06-01T10:00:00Z'));
+    expect(r.outcome).toBe('enriched');
+    expect(r.sample.context).toEqual({
+      asset: { id: 'filler1', path: 'acme/hh/line1/filler1', name: 'FILLER1', level: 'machine' },
+      productionOrder: null,
+      workOrder: null,
+      shift: null,
+      costCentre: 'CC-100',
+      unit: 'CEL',
+      limits: { low: 2, high: 8 },
+    });
+  });
+
+  it('takes the production order of the ancestor line valid at the source time, switching at the boundary', () => {
+    const s = plant();
+    s.apply('productionOrder', 'A', po('A', '2024-06-01T08:00:00Z', '2024-06-01T12:00:00Z'));
+    s.apply('productionOrder', 'B', po('B', '2024-06-01T12:00:00Z', null));
+    const e = new Enricher(s, rules);
+    expect(e.enrich(raw('ns=2;s=Line1.Filler1.Speed', '2024-06-01T07:59:59.999Z')).sample.context.productionOrder).toBeNull();
+    expect(e.enrich(raw('ns=2;s=Line1.Filler1.Speed', '2024-06-01T11:59:59.999Z')).sample.context.productionOrder).toEqual({ id: 'A', material: 'MAT-A' });
+    expect(e.enrich(raw('ns=2;s=Line1.Filler1.Speed', '2024-06-01T12:00:00Z')).sample.context.productionOrder).toEqual({ id: 'B', material: 'MAT-B' });
+  });
+
+  it('has the work order only while it is open, and the shift by the site', () => {
+    const s = plant();
+    s.apply('workOrder', 'W1', wo('W1', '2024-06-01T10:00:00Z', '2024-06-01T11:00:00Z'));
+    s.apply('shift', 'early', shift('early', '2024-06-01T06:00:00Z', '2024-06-01T14:00:00Z'));
+    const e = new Enricher(s, rules);
+    const at = (t: string) => e.enrich(raw('ns=2;s=Line1.Filler1.Speed', t)).sample.context;
+    expect(at('2024-06-01T09:59:00Z').workOrder).toBeNull();
+    expect(at('2024-06-01T10:30:00Z').workOrder).toEqual({ id: 'W1', type: 'PM01', status: 'in-progress' });
+    expect(at('2024-06-01T11:00:00Z').workOrder).toBeNull();
+    expect(at('2024-06-01T10:30:00Z').shift).toEqual({ id: 'early', name: 'early' });
+    expect(at('2024-06-01T14:00:00Z').shift).toBeNull();
+  });
+
+  it('drops a closed-early update and a tombstone: the latest version of an id wins', () => {
+    const s = plant();
+    s.apply('workOrder', 'W1', wo('W1', '2024-06-01T10:00:00Z', null));
+    s.apply('workOrder', 'W1', wo('W1', '2024-06-01T10:00:00Z', '2024-06-01T10:10:00Z'));
+    const e = new Enricher(s, rules);
+    expect(e.enrich(raw('ns=2;s=Line1.Filler1.Speed', '2024-06-01T10:30:00Z')).sample.context.workOrder).toBeNull();
+    s.apply('productionOrder', 'A', po('A', '2024-06-01T08:00:00Z', null));
+    s.apply('productionOrder', 'A', null);
+    expect(e.enrich(raw('ns=2;s=Line1.Filler1.Speed', '2024-06-01T10:30:00Z')).sample.context.productionOrder).toBeNull();
+  });
+
+  it('ignores a cancelled order', () => {
+    const s = plant();
+    s.apply('productionOrder', 'C', po('C', '2024-06-01T08:00:00Z', null, { status: 'cancelled' }));
+    expect(new Enricher(s, rules).enrich(raw('ns=2;s=Line1.Filler1.Speed', '2024-06-01T10:00:00Z')).sample.context.productionOrder).toBeNull();
+  });
+
+  it('passes an unknown series through with the empty context', () => {
+    const r = new Enricher(plant(), rules).enrich(raw('ns=3;i=1234', '2024-06-01T10:00:00Z'));
+    expect(r.outcome).toBe('unknown-series');
+    expect(r.sample.context).toEqual(EMPTY_CONTEXT);
+    expect(r.sample.nodeId).toBe('ns=3;i=1234');
+  });
+
+  it('keeps the mapped asset id when the ERP does not know the asset at that time', () => {
+    const r = new Enricher(plant(), rules).enrich(raw('ns=2;s=Line9.Mixer.Speed', '2024-06-01T10:00:00Z'));
+    expect(r.outcome).toBe('unknown-asset');
+    expect(r.sample.context.asset).toEqual({ id: 'mixer', path: 'mixer' });
+  });
+
+  it('late context rule: a sample enriched before its order arrived keeps no order; the same time enriched after gets it', () => {
+    const s = plant();
+    const e = new Enricher(s, rules);
+    const before = e.enrich(raw('ns=2;s=Line1.Filler1.Speed', '2024-06-01T10:00:00Z'));
+    s.apply('productionOrder', 'L', po('L', '2024-06-01T09:00:00Z', null));
+    const after = e.enrich(raw('ns=2;s=Line1.Filler1.Speed', '2024-06-01T10:00:00Z'));
+    expect(before.sample.context.productionOrder).toBeNull();
+    expect(after.sample.context.productionOrder).toEqual({ id: 'L', material: 'MAT-L' });
+  });
+});

@@ -1,0 +1,94 @@
+import { seriesKey, type ErpAssetV1, type TelemetryContextV1, type TelemetryEnrichedV1, type TelemetryRawV1 } from '@weir/contracts';
+import { compileAssetMapping, type AssetMapper, type AssetMappingRule, type AssetMatch } from '@weir/domain';
+import type { ContextStore } from '../context/context-store';
+
+/** A context with every part absent: what an unknown series gets. */
+export const EMPTY_CONTEXT: TelemetryContextV1 = Object.freeze({ asset: null, productionOrder: null, workOrder: null, shift: null, costCentre: null, unit: null, limits: null });
+
+/** What enriching one sample found, for the counters. */
+export type EnrichOutcome = 'enriched' | 'unknown-series' | 'unknown-asset';
+
+/** The result of enriching one sample. */
+export interface EnrichResult {
+  sample: TelemetryEnrichedV1;
+  outcome: EnrichOutcome;
+}
+
+interface SeriesInfo {
+  match: AssetMatch | undefined;
+  /** Lower-cased measurement name, the key into the asset's `limits`. */
+  measurement: string | undefined;
+}
+
+/**
+ * Joins a raw sample with the context valid at its source time: the series is
+ * mapped to an asset by the configured rules, then the asset, its production
+ * order (on it or an ancestor), open work order, shift (by its site), cost
+ * centre and limits are looked up as of `sourceTime` in the store.
+ */
+export class Enricher {
+  private readonly mapper: AssetMapper;
+  private readonly measurement: RegExp;
+  // Series are few and repeat; rule matching (regexes) runs once per series, not per sample.
+  private readonly series = new Map<string, SeriesInfo>();
+  private static readonly MAX_CACHED_SERIES = 1_000_000;
+
+  constructor(
+    private readonly store: ContextStore,
+    rules: readonly AssetMappingRule[],
+    measurementPattern = '([^./=;]+)$',
+  ) {
+    this.mapper = compileAssetMapping(rules);
+    this.measurement = new RegExp(measurementPattern);
+  }
+
+  /** Enriches one sample. Never throws for a valid sample: missing context parts are null. */
+  enrich(raw: TelemetryRawV1): EnrichResult {
+    const info = this.seriesInfo(raw);
+    if (!info.match) return { sample: { ...raw, context: EMPTY_CONTEXT }, outcome: 'unknown-series' };
+    const t = Date.parse(raw.sourceTime);
+    const lineage = this.store.lineage(info.match.assetId, t);
+    const asset = lineage[0];
+    if (!asset) {
+      // Mapped, but the ERP does not know the asset (yet) at that time: keep what the rule said.
+      const context: TelemetryContextV1 = { ...EMPTY_CONTEXT, asset: { id: info.match.assetId, path: info.match.assetPath ?? info.match.assetId } };
+      return { sample: { ...raw, context }, outcome: 'unknown-asset' };
+    }
+    const order = this.store.productionOrderAsOf(lineage, t);
+    const workOrder = this.store.workOrderAsOf(asset.id, t);
+    const site = lineage.find((a) => a.level === 'site');
+    const shift = site ? this.store.shiftAsOf(site.id, t) : undefined;
+    const costCentre = lineage.find((a) => a.costCentre !== undefined)?.costCentre ?? null;
+    const limit = info.measurement ? findLimit(asset.limits, info.measurement) : undefined;
+    const context: TelemetryContextV1 = {
+      asset: { id: asset.id, path: asset.path, name: asset.name, level: asset.level },
+      productionOrder: order ? { id: order.id, material: order.material, ...(order.idealCycleTimeS !== undefined ? { idealCycleTimeS: order.idealCycleTimeS } : {}) } : null,
+      workOrder: workOrder ? { id: workOrder.id, type: workOrder.type, status: workOrder.status } : null,
+      shift: shift ? { id: shift.id, name: shift.name } : null,
+      costCentre,
+      unit: limit?.unit ?? null,
+      limits: limit ? { ...(limit.low !== undefined ? { low: limit.low } : {}), ...(limit.high !== undefined ? { high: limit.high } : {}) } : null,
+    };
+    return { sample: { ...raw, context }, outcome: 'enriched' };
+  }
+
+  private seriesInfo(raw: TelemetryRawV1): SeriesInfo {
+    const key = seriesKey(raw);
+    let info = this.series.get(key);
+    if (!info) {
+      const m = this.measurement.exec(raw.nodeId);
+      info = { match: this.mapper.resolve(raw), measurement: m?.[1]?.toLowerCase() };
+      if (this.series.size >= Enricher.MAX_CACHED_SERIES) this.series.clear();
+      this.series.set(key, info);
+    }
+    return info;
+  }
+}
+
+type Limits = NonNullable<ErpAssetV1['limits']>;
+
+function findLimit(limits: Limits | undefined, measurement: string): Limits[string] | undefined {
+  if (!limits) return undefined;
+  for (const [name, limit] of Object.entries(limits)) if (name.toLowerCase() === measurement) return limit;
+  return undefined;
+}

@@ -1,0 +1,73 @@
+import { dlqTopicName, erpWorkOrdersV1, telemetryEnrichedV1, telemetryRawV1, topicName, type TelemetryEnrichedV1 } from '@weir/contracts';
+import { uniqueTopicPrefix, waitFor } from '@weir/testing';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import type { EnricherApplication } from '../src/enricher.application';
+import { createTopics, expectedContext, publishScenarioContext, readCommitted, scenarioSample, startEnricher, testKafka, testSettings } from './helpers';
+
+const N = 4 * 60 * 60 * 4; // 07:00 to 11:00 at 4 samples/s ... extended below by the sample spacing
+const apps: EnricherApplication[] = [];
+afterAll(async () => {
+  for (const a of apps) await a.stop();
+});
+
+describe('enricher against real Kafka', () => {
+  it('gives every sample exactly the context valid at its source time (order change, work order open/close, shifts), DLQs invalid input and counts unknown series', async () => {
+    const brokers = inject('kafkaBrokers');
+    const prefix = uniqueTopicPrefix('enr-scn');
+    const { kafka, producer } = testKafka(brokers, prefix);
+    await createTopics(kafka, brokers, prefix);
+    await publishScenarioContext(producer);
+    const app = await startEnricher(testSettings(brokers, prefix));
+    apps.push(app);
+    expect(app.store.sizes()).toEqual({ asset: 5, productionOrder: 2, workOrder: 1, shift: 2 });
+
+    // 07:00 .. 15:00 in steps of 250 ms over four series: before the first order, across the order change at 12:00,
+    // across the work order 10:00-11:00 and the shift change at 14:00.
+    const total = Math.max(N, 8 * 60 * 60 * 4 + 1);
+    const samples = Array.from({ length: total }, (_, i) => scenarioSample(i));
+    for (let i = 0; i < samples.length; i += 20_000) await producer.sendMany(telemetryRawV1, samples.slice(i, i + 20_000));
+    // One message that is not JSON and one that breaks the schema: both to the DLQ, neither in the output.
+    const raw = kafka.producer();
+    await raw.connect();
+    await raw.send({ topic: topicName(telemetryRawV1, prefix), messages: [{ key: 'bad', value: 'not json' }, { key: 'bad2', value: JSON.stringify({ sourceId: 'x', seq: -1 }) }] });
+    await raw.disconnect();
+
+    const out = await readCommitted<TelemetryEnrichedV1>(kafka, topicName(telemetryEnrichedV1, prefix), total);
+    expect(out).toHaveLength(total);
+    const bySeq = new Map(out.map((s) => [s.seq, s]));
+    expect(bySeq.size).toBe(total);
+    let mismatches = 0;
+    for (const s of samples) {
+      const got = bySeq.get(s.seq)!;
+      expect(got.nodeId).toBe(s.nodeId);
+      if (JSON.stringify(got.context) !== JSON.stringify(expectedContext(s))) {
+        mismatches++;
+        if (mismatches < 3) expect(got.context).toEqual(expectedContext(s));
+      }
+    }
+    expect(mismatches).toBe(0);
+    // Spot checks a person would make: the order switches at 12:00 sharp; the work order only 10:00-11:00.
+    const at = (iso: string, node: string) => out.find((s) => s.sourceTime === iso && s.nodeId === node)!;
+    expect(at('2024-06-01T11:59:59.750Z', 'ns=2;s=Line1.Filler1.Speed').context.productionOrder?.id).toBe('PO-A');
+    expect(at('2024-06-01T12:00:00.000Z', 'ns=2;s=Line1.Filler1.Temperature').context.productionOrder?.id).toBe('PO-B');
+    expect(at('2024-06-01T10:00:00.000Z', 'ns=2;s=Line1.Filler1.Temperature').context.workOrder?.id).toBe('WO-1');
+    expect(at('2024-06-01T11:00:00.000Z', 'ns=2;s=Line1.Filler1.Temperature').context.workOrder).toBeNull();
+
+    const dlq = await readCommitted<unknown>(kafka, dlqTopicName(telemetryRawV1, prefix), 0, 30_000).catch(() => []);
+    void dlq;
+    const metrics = await app.metrics.getSingleMetricAsString('weir_enricher_samples_total');
+    const unknown = Number(/outcome="unknown-series"} (\d+)/.exec(metrics)?.[1]);
+    expect(unknown).toBeGreaterThanOrEqual(total / 4 - 1);
+    const dlqMetric = await app.metrics.getSingleMetricAsString('weir_kafka_consumer_dlq_total');
+    expect(dlqMetric).toMatch(/code="CONTRACTS.NOT_JSON"[^\n]*\} 1/);
+    expect(dlqMetric).toMatch(/code="CONTRACTS.SCHEMA"[^\n]*\} 1/);
+
+    // Context that changes while the enricher runs is picked up: a new work order on the capper, then samples in it.
+    await producer.send(erpWorkOrdersV1, { id: 'WO-2', assetId: 'capper1', type: 'PM02', status: 'released', validFrom: '2024-06-02T08:00:00.000Z', validTo: null, changedAt: '2024-06-02T07:00:00.000Z', attributes: {} });
+    await waitFor(() => (app.store.sizes().workOrder === 2 ? true : undefined), { timeoutMs: 30_000, what: 'WO-2 applied' });
+    await producer.send(telemetryRawV1, { sourceId: 'plc-2', nodeId: 'ns=2;s=Line1.Capper1.Torque', seq: 0, origin: 'opcua', value: 1, status: 0, sourceTime: '2024-06-02T09:00:00.000Z' });
+    await producer.close();
+    const withNew = await readCommitted<TelemetryEnrichedV1>(kafka, topicName(telemetryEnrichedV1, prefix), total + 1);
+    expect(withNew.find((s) => s.sourceId === 'plc-2')?.context.workOrder).toEqual({ id: 'WO-2', type: 'PM02', status: 'released' });
+  });
+});
