@@ -38,7 +38,8 @@ describe('StoreAndForwardProducer after SIGKILL', () => {
       // holds a backlog, a batch is in flight, and an append is usually half written.
       const child = spawn(process.execPath, ['--import', 'tsx', CHILD], {
         cwd: REPO,
-        env: { ...process.env, SPOOL_DIR: dir, KAFKA_BROKERS: inject('kafkaBrokers').join(','), TOPIC_PREFIX: prefix },
+        // Vitest's NODE_OPTIONS (its loader hooks) must not reach a plain node child.
+        env: { ...process.env, NODE_OPTIONS: '', SPOOL_DIR: dir, KAFKA_BROKERS: inject('kafkaBrokers').join(','), TOPIC_PREFIX: prefix },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let acked = 0;
