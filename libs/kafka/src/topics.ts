@@ -75,6 +75,33 @@ export function provisioningOptions(settings: Pick<KafkaSettings, 'topicPrefix' 
  */
 export async function ensureTopics(admin: Admin, topics: readonly TopicDefinition[], options: EnsureTopicsOptions = {}): Promise<EnsureTopicsResult> {
   const plans = planTopics(topics, options);
+  const created = new Set<string>();
+  // Topics another service created a moment ago are listed before their partitions have leaders
+  // everywhere ("This server does not host this topic-partition"): such retriable errors are
+  // retried a few times here, so every caller does not need its own loop for them.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await ensureOnce(admin, plans, created, options);
+    } catch (err) {
+      if (!isTransient(err) || attempt >= PROVISIONING_ATTEMPTS) throw err;
+      options.logger?.warn({ attempt, err: errorMessage(err) }, 'topic provisioning hit a transient error; trying again');
+      await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
+    }
+  }
+}
+
+const PROVISIONING_ATTEMPTS = 6;
+
+/** True when kafkajs marked the error, or the one it wraps after its own retries, as retriable. */
+function isTransient(err: unknown): boolean {
+  for (let e = err as { cause?: unknown; originalError?: unknown; retriable?: boolean } | undefined, depth = 0; e && depth < 5; depth++) {
+    if (e.retriable === true) return true;
+    e = (e.originalError ?? e.cause) as typeof e;
+  }
+  return false;
+}
+
+async function ensureOnce(admin: Admin, plans: readonly TopicPlan[], created: Set<string>, options: EnsureTopicsOptions): Promise<EnsureTopicsResult> {
   const result: EnsureTopicsResult = { created: [], existing: [], mismatched: [] };
   try {
     const present = new Set(await admin.listTopics());
@@ -87,7 +114,7 @@ export async function ensureTopics(admin: Admin, topics: readonly TopicDefinitio
     // One topic per request: the answer then says exactly which ones this call created, even
     // when another service provisions the same topics at the same moment.
     for (const plan of missing) {
-      const created = await admin.createTopics({
+      const made = await admin.createTopics({
         waitForLeaders: true,
         topics: [
           {
@@ -98,10 +125,13 @@ export async function ensureTopics(admin: Admin, topics: readonly TopicDefinitio
           },
         ],
       });
-      (created ? result.created : result.existing).push(plan.topic);
+      if (made) created.add(plan.topic);
+      else result.existing.push(plan.topic);
     }
     const existing = plans.filter((p) => present.has(p.topic));
-    result.existing.push(...existing.map((p) => p.topic));
+    // A topic this call created in an earlier attempt is listed as present now; it still counts as created.
+    for (const p of existing) (created.has(p.topic) ? result.created : result.existing).push(p.topic);
+    result.created.push(...plans.filter((p) => !present.has(p.topic) && created.has(p.topic)).map((p) => p.topic));
     if (existing.length > 0) result.mismatched = await cleanupPolicyMismatches(admin, existing);
   } catch (err) {
     throw new KafkaError('KAFKA.PROVISIONING_FAILED', `ensuring ${plans.length} topic(s): ${errorMessage(err)}`, { cause: err });
