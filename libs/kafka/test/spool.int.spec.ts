@@ -89,8 +89,10 @@ describe('StoreAndForwardProducer', () => {
       await spool.close();
       await producer.close();
     }
-    // ~25 MB went through 1 MiB segments, yet the log never held more than a few at once.
-    expect(maxSegments).toBeLessThanOrEqual(4);
+    // ~25 MB went through 1 MiB segments, yet the log never held more than maxBytes (64 segments):
+    // how far the forwarder trails the appender depends on the machine's load, the bound does not.
+    expect(maxSegments).toBeGreaterThan(0);
+    expect(maxSegments).toBeLessThanOrEqual(64);
     const got = inspect(await readAll(kafka, admin, topicName(telemetryRawV1, prefix)));
     expect(got.seqs).toHaveLength(N);
     expect(got.duplicates).toBe(0);
@@ -148,7 +150,12 @@ describe('StoreAndForwardProducer', () => {
           acknowledged = i + 50;
         }
       })();
-      await waitFor(() => (spool.stats().lastError !== undefined && spool.stats().diskBytes + 50 * 300 > maxBytes ? true : undefined), { what: 'the spool to fill up' });
+      // Full: forwarding fails, the next 50 do not fit, and every append written so far has resolved
+      // (appends are sequential, so the appender now waits for room, not for a slow fsync).
+      await waitFor(() => {
+        const s = spool.stats();
+        return s.lastError !== undefined && s.diskBytes + 50 * 300 > maxBytes && s.bufferedRecords === acknowledged ? true : undefined;
+      }, { what: 'the spool to fill up' });
       // Full: the appender waits; nothing more is acknowledged however long we look.
       const stuckAt = acknowledged;
       expect(stuckAt).toBeGreaterThan(0);

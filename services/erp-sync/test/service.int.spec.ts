@@ -61,7 +61,7 @@ describe('the erp-sync service', () => {
     const exited = new Promise<string>((r) => child.on('exit', (code, signal) => r(`${code ?? signal}`)));
     const k = await testKafka();
     try {
-      await waitFor(() => (output.includes('health and metrics listening') ? true : undefined), { timeoutMs: 60_000, what: `service start (output so far: ${output.slice(-1000)})` });
+      await waitFor(() => (output.includes('health and metrics listening') ? true : undefined), { timeoutMs: 180_000, what: `service start (output so far: ${output.slice(-1000)})` });
       // Ready once every feed has had a successful poll; the first runs right at start.
       await waitFor(async () => ((await fetch(`http://127.0.0.1:${opsPort}/health/ready`)).status === 200 ? true : undefined), { timeoutMs: 30_000, what: 'readiness' });
       const ready = (await (await fetch(`http://127.0.0.1:${opsPort}/health/ready`)).json()) as { checks: Record<string, { ok: boolean }> };
