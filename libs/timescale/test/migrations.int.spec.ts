@@ -86,8 +86,9 @@ describe('Migrator on a fresh database', () => {
       [4, 'retention', expectedLicense],
       [5, 'state_and_completeness', 'common'],
       [6, 'rollups', expectedLicense],
+      [7, 'kpi', 'common'],
     ]);
-    expect(result.version).toBe(6);
+    expect(result.version).toBe(7);
     expect(result.detection.license).toBe(expectedLicense);
   });
 
@@ -110,9 +111,24 @@ describe('Migrator on a fresh database', () => {
     });
   });
 
+  it('creates the kpi schema: analyst views and functions, each with a comment', async () => {
+    await withClient(db.url, async (c) => {
+      const objects = await c.query<{ name: string; comment: string | null }>(`
+        select p.proname as name, obj_description(p.oid, 'pg_proc') as comment from pg_proc p where p.pronamespace = 'kpi'::regnamespace
+        union all
+        select c.relname, obj_description(c.oid, 'pg_class') from pg_class c where c.relnamespace = 'kpi'::regnamespace and c.relkind in ('r', 'v')
+        order by 1`);
+      expect(objects.rows.map((r) => r.name)).toEqual([
+        'assets', 'completeness', 'counter_increments', 'downtime', 'downtime_pareto_7d', 'energy', 'machine_series', 'oee', 'oee_slices', 'oee_today',
+        'plan_slices', 'reason_codes', 'seconds', 'series_roles',
+      ]);
+      expect(objects.rows.filter((r) => r.comment === null)).toEqual([]);
+    });
+  });
+
   it('records version, name, edition, sha256 and time of each migration', async () => {
     const rows = await withClient(db.url, async (c) => (await c.query<{ version: number; edition: string; checksum: string; applied_at: Date }>('select * from weir_schema_migrations order by version')).rows);
-    expect(rows).toHaveLength(6);
+    expect(rows).toHaveLength(7);
     for (const row of rows) {
       expect(row.checksum).toMatch(/^[0-9a-f]{64}$/);
       expect(row.applied_at).toBeInstanceOf(Date);
@@ -157,7 +173,7 @@ describe('Migrator on a fresh database', () => {
     firstSnapshot = await withClient(db.url, schemaSnapshot);
     const second = await new Migrator({ pool: pool(db.url), logger }).up();
     expect(second.applied).toEqual([]);
-    expect(second.version).toBe(6);
+    expect(second.version).toBe(7);
     expect(await withClient(db.url, schemaSnapshot)).toBe(firstSnapshot);
   });
 
@@ -170,6 +186,7 @@ describe('Migrator on a fresh database', () => {
       [4, 'applied', expectedLicense],
       [5, 'applied', 'common'],
       [6, 'applied', expectedLicense],
+      [7, 'applied', 'common'],
     ]);
   });
 
@@ -197,10 +214,10 @@ describe('Migrator safety', () => {
   it('lets concurrent migrators apply each migration exactly once', async () => {
     const db = await freshDatabase();
     const results = await Promise.all([1, 2, 3].map(() => new Migrator({ pool: pool(db.url), logger }).up()));
-    expect(results.map((r) => r.applied.length).sort()).toEqual([0, 0, 6]);
-    expect(results.map((r) => r.version)).toEqual([6, 6, 6]);
+    expect(results.map((r) => r.applied.length).sort()).toEqual([0, 0, 7]);
+    expect(results.map((r) => r.version)).toEqual([7, 7, 7]);
     const rows = await withClient(db.url, async (c) => (await c.query<{ version: number }>('select version from weir_schema_migrations order by version')).rows);
-    expect(rows.map((r) => r.version)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(rows.map((r) => r.version)).toEqual([1, 2, 3, 4, 5, 6, 7]);
   });
 
   it('refuses to run when an applied migration file was changed, naming the file, and applies nothing', async () => {
@@ -208,14 +225,14 @@ describe('Migrator safety', () => {
     const dir = copyOfMigrations();
     await new Migrator({ pool: pool(db.url), dir, logger }).up();
     appendFileSync(join(dir, '0002_events.sql'), '\n-- an innocent-looking edit\n');
-    writeFileSync(join(dir, '0007_next.sql'), 'CREATE TABLE next_table (id int);\n');
+    writeFileSync(join(dir, '0008_next.sql'), 'CREATE TABLE next_table (id int);\n');
 
     const err = await rejection(new Migrator({ pool: pool(db.url), dir, logger }).up());
     expect(err.code).toBe('MIGRATIONS.CHECKSUM_MISMATCH');
     expect(err.message).toContain('0002_events.sql');
 
     const status = await new Migrator({ pool: pool(db.url), dir, logger }).status();
-    expect(status.entries.map((e) => e.state)).toEqual(['applied', 'changed', 'applied', 'applied', 'applied', 'applied', 'pending']);
+    expect(status.entries.map((e) => e.state)).toEqual(['applied', 'changed', 'applied', 'applied', 'applied', 'applied', 'applied', 'pending']);
     const next = await withClient(db.url, async (c) => (await c.query<{ exists: boolean }>(`select to_regclass('next_table') is not null as exists`)).rows[0]!.exists);
     expect(next).toBe(false);
   });
@@ -223,25 +240,25 @@ describe('Migrator safety', () => {
   it('refuses a database that has a migration this code does not know', async () => {
     const db = await freshDatabase();
     const newer = copyOfMigrations();
-    writeFileSync(join(newer, '0007_from_the_future.sql'), 'CREATE TABLE future_table (id int);\n');
+    writeFileSync(join(newer, '0008_from_the_future.sql'), 'CREATE TABLE future_table (id int);\n');
     await new Migrator({ pool: pool(db.url), dir: newer, logger }).up();
 
     const err = await rejection(new Migrator({ pool: pool(db.url), logger }).up());
     expect(err.code).toBe('MIGRATIONS.UNKNOWN_VERSION');
-    expect(err.message).toContain('0007_from_the_future');
+    expect(err.message).toContain('0008_from_the_future');
   });
 
   it('rolls back a failing migration and names its file', async () => {
     const db = await freshDatabase();
     const dir = copyOfMigrations();
-    writeFileSync(join(dir, '0007_broken.sql'), 'CREATE TABLE half_done (id int);\nSELECT * FROM no_such_table;\n');
+    writeFileSync(join(dir, '0008_broken.sql'), 'CREATE TABLE half_done (id int);\nSELECT * FROM no_such_table;\n');
 
     const err = await rejection(new Migrator({ pool: pool(db.url), dir, logger }).up());
     expect(err.code).toBe('MIGRATIONS.FAILED');
-    expect(err.message).toMatch(/0007_broken.sql failed and was rolled back: 42P01/);
+    expect(err.message).toMatch(/0008_broken.sql failed and was rolled back: 42P01/);
     await withClient(db.url, async (c) => {
       const { rows } = await c.query<{ half: boolean; max: number }>(`select to_regclass('half_done') is not null as half, (select max(version) from weir_schema_migrations) as max`);
-      expect(rows[0]).toEqual({ half: false, max: 6 });
+      expect(rows[0]).toEqual({ half: false, max: 7 });
     });
   });
 });
@@ -255,7 +272,7 @@ describe('migrate command', () => {
     const env = { ...process.env, WEIR_DATABASE__URL: db.url, WEIR_LOG_LEVEL: 'info' };
     const up = await run(tsx, [cli], { cwd: repoRoot, env });
     expect(up.stdout).toContain('"msg":"applied migration"');
-    expect(up.stdout).toContain(`applied 6 migration(s); schema at version 6 (${expectedLicense} licence)`);
+    expect(up.stdout).toContain(`applied 7 migration(s); schema at version 7 (${expectedLicense} licence)`);
     const status = await run(tsx, [cli, 'status'], { cwd: repoRoot, env });
     expect(status.stdout).toMatch(new RegExp(`0004 {2}retention +applied +${expectedLicense} at `));
     expect(status.stdout).not.toContain(':weir@');
