@@ -37,6 +37,7 @@ export default tseslint.config(
             { sourceTag: 'lib:kafka', onlyDependOnLibsWithTags: ['lib:contracts', 'lib:config', 'lib:observability'] },
             { sourceTag: 'lib:timescale', onlyDependOnLibsWithTags: ['lib:config', 'lib:observability', 'lib:contracts'] },
             { sourceTag: 'lib:opcua', onlyDependOnLibsWithTags: ['lib:contracts', 'lib:config'] },
+            { sourceTag: 'lib:detection', onlyDependOnLibsWithTags: ['lib:contracts', 'lib:domain'], bannedExternalImports: runtimeFrameworks },
             { sourceTag: 'lib:testing', onlyDependOnLibsWithTags: ['type:lib'] },
             { sourceTag: 'type:service', onlyDependOnLibsWithTags: ['type:lib'] },
           ],

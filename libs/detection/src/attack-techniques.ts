@@ -1,0 +1,21 @@
+/** Names of the ATT&CK for ICS techniques the built-in rules use, by id. */
+export const ICS_TECHNIQUES: Readonly<Record<string, string>> = {
+  T0815: 'Denial of View',
+  T0822: 'External Remote Services',
+  T0826: 'Loss of Availability',
+  T0827: 'Loss of Control',
+  T0829: 'Loss of View',
+  T0831: 'Manipulation of Control',
+  T0836: 'Modify Parameter',
+  T0838: 'Modify Alarm Settings',
+  T0843: 'Program Download',
+  T0848: 'Rogue Master',
+  T0855: 'Unauthorized Command Message',
+  T0858: 'Change Operating Mode',
+  T0859: 'Valid Accounts',
+  T0861: 'Point & Tag Identification',
+  T0878: 'Alarm Suppression',
+  T0880: 'Loss of Safety',
+  T0886: 'Remote Services',
+  T0889: 'Modify Program',
+};

@@ -1,0 +1,129 @@
+import { itSecurityEventsV1, otEventsV1, type AlertV1 } from '@weir/contracts';
+import { freePort, uniqueTopicPrefix, waitFor } from '@weir/testing';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { ASSET_MAPPING, logon, readAlerts, testKafka, write } from './fixtures';
+
+const MAIN = resolve(__dirname, '../src/main.ts');
+const children: ChildProcess[] = [];
+const dirs: string[] = [];
+afterAll(() => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+const CUSTOM_RULE = `title: 'Remote \\ access | test = 1'
+id: custom-contractor-write
+description: 'a=b\\c|d'
+detection:
+  sel:
+    event.category: ot_write
+    user.name: contractor9
+  condition: sel
+level: medium
+tags:
+  - attack.t0836
+`;
+
+/** Starts the service's real entry point as a child process. */
+function startChild(configFile: string): { child: ChildProcess; stderr: () => string } {
+  let err = '';
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+    env: { ...process.env, WEIR_CONFIG_FILE: configFile },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  children.push(child);
+  return { child, stderr: () => err };
+}
+
+const exited = (c: ChildProcess): Promise<void> => (c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', () => r())));
+
+describe('correlator restart', () => {
+  it('a correlator killed (SIGKILL) in the middle of a temporal window still raises the alert after restart, once, and forwards CEF over TCP with escaping', async () => {
+    const brokers = inject('kafkaBrokers');
+    const prefix = uniqueTopicPrefix('corr-restart');
+    const stateDir = mkdtempSync(join(tmpdir(), 'correlator-state-'));
+    const rulesDir = mkdtempSync(join(tmpdir(), 'correlator-rules-'));
+    dirs.push(stateDir, rulesDir);
+    writeFileSync(join(rulesDir, 'custom.yml'), CUSTOM_RULE);
+    const lines: string[] = [];
+    const server: Server = createServer((sock) => {
+      let buf = '';
+      sock.on('data', (d: Buffer) => {
+        buf += d.toString('utf8');
+        let i: number;
+        while ((i = buf.indexOf('\n')) >= 0) {
+          lines.push(buf.slice(0, i));
+          buf = buf.slice(i + 1);
+        }
+      });
+    });
+    const siemPort = await freePort();
+    await new Promise<void>((r) => server.listen(siemPort, '127.0.0.1', () => r()));
+    const configFile = join(stateDir, 'config.json');
+    writeFileSync(
+      configFile,
+      JSON.stringify({
+        kafka: { brokers, clientId: 'correlator-child', topicPrefix: prefix, partitions: 2, replicationFactor: 1 },
+        observability: { logLevel: 'warn', opsPort: 0 },
+        correlator: { groupId: `${prefix}correlator`, stateDir, rulesDirs: [rulesDir], assetMapping: ASSET_MAPPING, sessionTimeoutMs: 6000, heartbeatIntervalMs: 1000, consumeTelemetry: false, siem: { enabled: true, host: '127.0.0.1', port: siemPort, protocol: 'tcp' } },
+      }),
+    );
+    const { kafka, producer } = await testKafka(brokers, prefix);
+    try {
+      const first = startChild(configFile);
+      // The first half of the window: a VPN logon without MFA, and a harmless local logon.
+      await producer.sendMany(itSecurityEventsV1, [
+        logon('r-1', '2026-11-25T10:00:00Z', 'contractor9', { mfa: false, remote: true, ip: '198.51.100.9', vpnIp: '10.99.0.91' }),
+        logon('r-2', '2026-11-25T10:01:00Z', 'clerk1', { mfa: false, remote: false, ip: '10.10.1.20' }),
+      ]);
+      const checkpoint = join(stateDir, 'correlator.checkpoint.json');
+      await waitFor(
+        () => {
+          if (!existsSync(checkpoint)) return undefined;
+          const cp = JSON.parse(readFileSync(checkpoint, 'utf8')) as { engine: { windows: Record<string, unknown> } };
+          return cp.engine.windows['weir-ics-remote-access-then-ot-change-by-address'] ? true : undefined;
+        },
+        { timeoutMs: 60_000, what: `the logon in the checkpoint (child stderr: ${first.stderr()})` },
+      );
+      first.child.kill('SIGKILL');
+      await exited(first.child);
+      expect(first.child.signalCode).toBe('SIGKILL');
+      // The second half arrives while the correlator is down.
+      await producer.sendMany(otEventsV1, [write('2026-11-25T10:12:00Z', 'Capper1.SpeedSetpoint', '10.99.0.91', 'contractor9', 100, 140)]);
+      const second = startChild(configFile);
+      const alerts = await waitFor(
+        async () => {
+          const a = await readAlerts(kafka, prefix);
+          return a.length >= 3 ? a : undefined;
+        },
+        { timeoutMs: 90_000, intervalMs: 500, what: `three alerts (child stderr: ${second.stderr()})` },
+      );
+      await waitFor(() => (lines.length >= 3 ? true : undefined), { timeoutMs: 10_000, what: 'three CEF lines' });
+      second.child.kill('SIGTERM');
+      await exited(second.child);
+      expect(second.child.exitCode).toBe(0);
+      const after = await readAlerts(kafka, prefix);
+      const summary = (as: AlertV1[]) => as.map((a) => `${a.activity_id} ${a.finding_info.analytic!.uid}`).sort();
+      expect(summary(after)).toEqual(['1 custom-contractor-write', '1 weir-ics-remote-access-then-ot-change-by-address', '1 weir-ics-write-without-work-order']);
+      expect(after).toHaveLength(alerts.length);
+      const remote = after.find((a) => a.finding_info.analytic!.uid === 'weir-ics-remote-access-then-ot-change-by-address')!;
+      expect(remote.finding_info.related_events.map((e) => e.uid)).toEqual(['it.security-events.v1:r-1', expect.stringMatching(/^ot\.events\.v1:plant-hh:/) as string]);
+      expect(remote.finding_info.attacks.map((a) => a.technique.uid)).toEqual(['T0822', 'T0859', 'T0836', 'T0855']);
+      // CEF: `|` and `\` escaped in the header, `=` and `\` in extension values.
+      expect(lines).toHaveLength(3);
+      const custom = lines.find((l) => l.includes('|custom-contractor-write|'))!;
+      expect(custom).toContain('CEF:0|Weir|Weir correlator|0.1.0|custom-contractor-write|Remote \\\\ access \\| test = 1|5|');
+      expect(custom).toContain('msg=a\\=b\\\\c|d');
+      expect(custom).toContain('cs2=acme/hh/line1/capper1');
+    } finally {
+      await producer.close();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+});
