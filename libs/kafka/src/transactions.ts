@@ -2,7 +2,7 @@ import { dlqTopicName, topicName, type MessageOf, type TopicDefinition } from '@
 import type { Counter, HealthCheck } from '@weir/observability';
 import { CompressionTypes, Partitioners, type EachBatchPayload, type IHeaders, type Kafka, type Producer, type Transaction } from 'kafkajs';
 import type { SendOptions, ProducerCompression } from './batching-producer';
-import { chunks, groupByTopic, type TopicRecord } from './batching';
+import { chunks, groupByTopic, recordBytes, takeBatch, type TopicRecord } from './batching';
 import { ConsumerRunner, nextOffset, type ConsumerOptions } from './consumer-runner';
 import { decodeBatch, type ConsumedMessage } from './dlq';
 import { encodeRecord } from './encode-record';
@@ -43,6 +43,12 @@ export function createTransactionalProducer(kafka: Kafka, options: Transactional
 export interface TransactionOutput {
   /** Validates `message` against `topic`'s schema (throws `KAFKA.INVALID_MESSAGE`) and adds it to the transaction. */
   send<O extends TopicDefinition>(topic: O, message: MessageOf<O>, options?: SendOptions): void;
+  /**
+   * Adds `message` keyed and serialised as `send` does, without validating it again: for hot
+   * paths whose output is valid by construction (built from validated input and validated
+   * records). The caller vouches for the schema; prove it with a test.
+   */
+  sendTrusted<O extends TopicDefinition>(topic: O, message: MessageOf<O>, options?: SendOptions): void;
   /** Adds a tombstone (deletion of `key`) for a compacted topic to the transaction. */
   sendTombstone(topic: TopicDefinition, key: string, options?: SendOptions): void;
 }
@@ -57,6 +63,28 @@ export interface TransactionalProcessorOptions<D extends TopicDefinition> extend
   transform: Transform<MessageOf<D>>;
   /** Compression of output batches. Default `none`. */
   compression?: ProducerCompression;
+  /**
+   * Most bytes (`recordBytes` estimate) per produce request inside a transaction; a chunk's output
+   * is sent in as many requests as needed. Keep it at most the topics' `max.message.bytes` (1 MiB
+   * by default): output is usually larger than its input (the enricher adds context), and a record
+   * batch over the limit is refused. Default 1 MiB.
+   */
+  maxOutputBatchBytes?: number;
+}
+
+/**
+ * Splits records into consecutive groups of at most `maxBytes` (estimated), each at least one
+ * record, so one produce request never carries more than the broker accepts in a record batch.
+ */
+export function splitByBytes(records: readonly TopicRecord[], maxBytes: number): TopicRecord[][] {
+  const sized = records.map((r) => ({ record: r, bytes: recordBytes(r.message.key, r.message.value, r.message.headers) }));
+  const out: TopicRecord[][] = [];
+  for (let start = 0; start < sized.length; ) {
+    const n = takeBatch(sized, start, Number.POSITIVE_INFINITY, maxBytes);
+    out.push(sized.slice(start, start + n).map((s) => s.record));
+    start += n;
+  }
+  return out;
 }
 
 class OutputCollector implements TransactionOutput {
@@ -66,6 +94,11 @@ class OutputCollector implements TransactionOutput {
 
   send<O extends TopicDefinition>(topic: O, message: MessageOf<O>, options?: SendOptions): void {
     this.records.push({ topic: topicName(topic, this.prefix), message: encodeRecord(topic, message, options?.headers) });
+  }
+
+  sendTrusted<O extends TopicDefinition>(topic: O, message: MessageOf<O>, options?: SendOptions): void {
+    const value = Buffer.from(JSON.stringify(message));
+    this.records.push({ topic: topicName(topic, this.prefix), message: { key: topic.key(message), value, ...(options?.headers ? { headers: options.headers as IHeaders } : {}) } });
   }
 
   sendTombstone(topic: TopicDefinition, key: string, options?: SendOptions): void {
@@ -114,6 +147,7 @@ export class TransactionalProcessor<D extends TopicDefinition> {
   private readonly prefix: string;
   private readonly maxChunk: number;
   private readonly compression: CompressionTypes;
+  private readonly maxOutputBatchBytes: number;
   private producer: Producer;
   private ready: Promise<void> | undefined;
   private readonly transactions: Counter<'topic' | 'group' | 'outcome'>;
@@ -128,6 +162,7 @@ export class TransactionalProcessor<D extends TopicDefinition> {
     this.dlqTopic = dlqTopicName(options.input, this.prefix);
     this.maxChunk = options.maxHandlerMessages ?? Infinity;
     this.compression = options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
+    this.maxOutputBatchBytes = options.maxOutputBatchBytes ?? 1024 * 1024;
     this.runner = new ConsumerRunner(kafka, options, {
       topic: this.topic,
       component: 'processor',
@@ -202,9 +237,9 @@ export class TransactionalProcessor<D extends TopicDefinition> {
           valid += decoded.valid.length;
         }
         const records = out.drain();
-        if (records.length > 0) {
-          await tx.sendBatch({ topicMessages: groupByTopic(records), acks: -1, compression: this.compression });
-          produced += records.length;
+        for (const part of splitByBytes(records, this.maxOutputBatchBytes)) {
+          await tx.sendBatch({ topicMessages: groupByTopic(part), acks: -1, compression: this.compression });
+          produced += part.length;
         }
         for (const d of decoded.invalid) this.runner.metrics.dlq.inc({ ...this.runner.labels, code: d.code });
       }

@@ -1,4 +1,5 @@
 import { fields } from '@weir/config';
+import { AssetMappingError, compileAssetMapping, type AssetMappingRule } from '@weir/domain';
 import { kafkaSettingsSchema } from '@weir/kafka';
 import { observabilitySettingsSchema } from '@weir/observability';
 import { z } from 'zod';
@@ -46,8 +47,17 @@ export const enricherSectionSchema = z.object({
    * A restarted instance must keep its id so it fences its predecessor; two live instances must differ.
    */
   instanceId: z.string().min(1).max(200).regex(/^[A-Za-z0-9._-]+$/).default('0'),
-  /** Series-to-asset rules, first match wins (JSON array from the environment). */
-  mapping: jsonFromString(z.array(assetMappingRuleSchema)).default([]),
+  /** Series-to-asset rules, first match wins (JSON array from the environment). Compiled here, so a bad rule is a settings error. */
+  mapping: jsonFromString(z.array(assetMappingRuleSchema))
+    .default([])
+    .superRefine((rules, ctx) => {
+      try {
+        compileAssetMapping(rules as AssetMappingRule[]);
+      } catch (err) {
+        if (!(err instanceof AssetMappingError)) throw err;
+        for (const problem of err.problems) ctx.addIssue({ code: 'custom', message: problem });
+      }
+    }),
   /**
    * Picks the measurement name of a series (the key of the asset's `limits`) from its node id:
    * the first capture group, compared case-insensitively. Default: the text after the last `.`, `/`, `=` or `;`.

@@ -69,7 +69,8 @@ export class EnricherApplication {
           if (r.outcome === 'enriched') enriched++;
           else if (r.outcome === 'unknown-series') unknownSeries++;
           else unknownAsset++;
-          out.send(telemetryEnrichedV1, r.sample);
+          // Valid by construction (validated input + validated ERP records; src/enrich/enricher.spec.ts checks it): validating again cost a third of the CPU.
+          out.sendTrusted(telemetryEnrichedV1, r.sample);
         }
         // Counted per attempt: an aborted transaction that is retried counts its samples again.
         if (enriched) this.samples.inc({ outcome: 'enriched' }, enriched);

@@ -1,5 +1,5 @@
 /** Codes of the enricher's errors and counters. */
-export type EnricherErrorCode = 'ENRICHMENT.CONTEXT_LOAD_TIMEOUT' | 'ENRICHMENT.CONTEXT_LOAD_FAILED' | 'ENRICHMENT.BAD_SETTINGS';
+export type EnricherErrorCode = 'ENRICHMENT.CONTEXT_LOAD_TIMEOUT';
 
 /** An enricher error with a code that logs and alerts can match on. */
 export class EnricherError extends Error {

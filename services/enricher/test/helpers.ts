@@ -2,7 +2,7 @@ import { erpAssetsV1, erpProductionOrdersV1, erpShiftsV1, erpWorkOrdersV1, telem
 import { BatchingProducer, createKafkaClient, ensureTopics, kafkaSettingsSchema, provisioningOptions } from '@weir/kafka';
 import { createLogger, type Logger } from '@weir/observability';
 import { waitFor } from '@weir/testing';
-import type { Kafka } from 'kafkajs';
+import type { Kafka, KafkaMessage } from 'kafkajs';
 import { enricherSettingsSchema, type EnricherSettings } from '../src/config';
 import { EnricherApplication } from '../src/enricher.application';
 
@@ -14,12 +14,18 @@ export function testLogger(service = 'enricher-int-test'): Logger {
 /** The mapping rule of the scenario plant: `ns=2;s=<Line>.<Machine>.<Measurement>` -> asset id `<machine>` lower-cased. */
 export const SCENARIO_RULES = [{ kind: 'pattern', name: 'machines', target: 'nodeId', regex: '^ns=2;s=\\w+\\.(\\w+)\\.\\w+$', assetId: '${1:lower}' }] as const;
 
+/**
+ * A consumer group per test: kafkajs hands every member of a group the partitions of every topic
+ * any member subscribed to, so tests on other topics must never share one (nor a transactional id).
+ */
+export const testGroupId = (topicPrefix: string): string => `enricher.${topicPrefix.replace(/\.$/, '')}`;
+
 /** Enricher settings for an in-process test instance. */
 export function testSettings(brokers: string[], topicPrefix: string, enricher: Record<string, unknown> = {}): EnricherSettings {
   return enricherSettingsSchema.parse({
     kafka: { brokers, clientId: 'enricher-int-test', topicPrefix, partitions: 3, replicationFactor: 1 },
     observability: { logLevel: process.env['WEIR_TEST_LOG_LEVEL'] ?? 'error', opsPort: 0 },
-    enricher: { mapping: SCENARIO_RULES, sessionTimeoutMs: 6000, heartbeatIntervalMs: 1000, contextLoadTimeoutMs: 60_000, ...enricher },
+    enricher: { groupId: testGroupId(topicPrefix), mapping: SCENARIO_RULES, sessionTimeoutMs: 6000, heartbeatIntervalMs: 1000, contextLoadTimeoutMs: 60_000, ...enricher },
   });
 }
 
@@ -38,13 +44,23 @@ export function testKafka(brokers: string[], topicPrefix: string, logger = testL
 
 /** Creates the input, output and ERP topics (3 partitions each) under `prefix`. */
 export async function createTopics(kafka: Kafka, brokers: string[], prefix: string): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await ensureTopics(admin, [telemetryRawV1, telemetryEnrichedV1, erpAssetsV1, erpProductionOrdersV1, erpWorkOrdersV1, erpShiftsV1], provisioningOptions(kafkaSettingsSchema.parse({ brokers, topicPrefix: prefix, partitions: 3, replicationFactor: 1 })));
-  } finally {
-    await admin.disconnect();
-  }
+  const options = provisioningOptions(kafkaSettingsSchema.parse({ brokers, topicPrefix: prefix, partitions: 3, replicationFactor: 1 }));
+  // A broker that has just started may answer "does not host this topic-partition" while leaders settle; provisioning is idempotent, so try again.
+  await waitFor(
+    async () => {
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        await ensureTopics(admin, [telemetryRawV1, telemetryEnrichedV1, erpAssetsV1, erpProductionOrdersV1, erpWorkOrdersV1, erpShiftsV1], options);
+        return true;
+      } catch {
+        return undefined;
+      } finally {
+        await admin.disconnect();
+      }
+    },
+    { timeoutMs: 60_000, intervalMs: 500, what: `topics under ${prefix}` },
+  );
 }
 
 const DAY = '2024-06-01';
@@ -113,29 +129,6 @@ export function expectedContext(s: TelemetryRawV1): TelemetryContextV1 {
   };
 }
 
-/** Reads a topic from the beginning with read_committed until `expected` messages arrived (or more, within a grace), and returns them. */
-export async function readCommitted<T = TelemetryEnrichedV1>(kafka: Kafka, topic: string, expected: number, timeoutMs = 120_000): Promise<T[]> {
-  const consumer = kafka.consumer({ groupId: `reader-${Math.random().toString(36).slice(2)}`, readUncommitted: false, maxWaitTimeInMs: 200 });
-  const out: T[] = [];
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({
-      autoCommit: false,
-      eachBatch: async ({ batch }) => {
-        for (const m of batch.messages) if (m.value) out.push(JSON.parse(m.value.toString('utf8')) as T);
-        await Promise.resolve();
-      },
-    });
-    await waitFor(() => (out.length >= expected ? true : undefined), { timeoutMs, intervalMs: 100, what: `${expected} messages on ${topic} (have ${out.length})` });
-    // Anything beyond `expected` (a duplicate) would arrive in the same fetches; give it a moment to show.
-    await new Promise((r) => setTimeout(r, 1500));
-  } finally {
-    await consumer.disconnect();
-  }
-  return out;
-}
-
 /** Waits until the enricher group's committed offsets reach the end of the input topic. */
 export async function waitForInputConsumed(kafka: Kafka, groupId: string, topic: string, timeoutMs = 300_000): Promise<void> {
   const admin = kafka.admin();
@@ -172,3 +165,110 @@ export async function committedTotal(kafka: Kafka, groupId: string, topic: strin
 
 /** Full name of the input topic under `prefix`. */
 export const rawTopic = (prefix: string): string => topicName(telemetryRawV1, prefix);
+
+/**
+ * Reads every message of `topic` from the beginning up to its end offsets at the time of the call
+ * (read_committed unless `readUncommitted`), handing each to `onMessage`. Call it once the writers
+ * are done (e.g. after `waitForInputConsumed`): then the end offsets bound everything there is,
+ * and a duplicate cannot hide behind a count that was reached early. Control records (transaction
+ * markers) count as read, so the end is reached without any grace period.
+ */
+export async function readToEnd(kafka: Kafka, topic: string, onMessage: (m: KafkaMessage, partition: number) => void, options: { readUncommitted?: boolean; timeoutMs?: number } = {}): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  let ends: Map<number, bigint>;
+  try {
+    ends = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, BigInt(o.high)]));
+  } finally {
+    await admin.disconnect();
+  }
+  const position = new Map<number, bigint>();
+  const consumer = kafka.consumer({ groupId: `reader-${Math.random().toString(36).slice(2)}`, readUncommitted: options.readUncommitted ?? false, maxWaitTimeInMs: 200, maxBytesPerPartition: 4 * 1024 * 1024 });
+  consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
+    position.set(e.payload.partition, BigInt(e.payload.lastOffset) + 1n);
+  });
+  const done = (): boolean => [...ends].every(([p, end]) => end === 0n || (position.get(p) ?? 0n) >= end);
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch }) => {
+        for (const m of batch.messages) onMessage(m, batch.partition);
+        await Promise.resolve();
+      },
+    });
+    await waitFor(() => (done() ? true : undefined), { timeoutMs: options.timeoutMs ?? 120_000, intervalMs: 50, what: `the end of ${topic} (${[...ends].map(([p, e]) => `${p}: ${position.get(p) ?? 0n}/${e}`).join(', ')})` });
+  } finally {
+    await consumer.disconnect();
+  }
+}
+
+/** Source id of scenario sample `i` in the larger runs: eight sources, so 32 series spread over every partition. */
+export const bulkSourceOf = (i: number): string => `plc-${Math.floor(i / 4) % 8}`;
+
+/** Produces scenario samples `0..total-1` (sources by `bulkSourceOf`) in chunks. */
+export async function produceBulk(producer: BatchingProducer, total: number, chunk = 25_000): Promise<void> {
+  for (let from = 0; from < total; from += chunk) {
+    const n = Math.min(chunk, total - from);
+    await producer.sendMany(telemetryRawV1, Array.from({ length: n }, (_, k) => scenarioSample(from + k, bulkSourceOf(from + k))));
+  }
+}
+
+/** What checking an output topic against the bulk scenario found. */
+export interface BulkCheck {
+  /** Messages read. */
+  read: number;
+  /** Distinct (sourceId, seq) pairs seen. */
+  distinct: number;
+  /** Pairs seen more than once. */
+  duplicates: number;
+  /** Samples of `0..total-1` never seen. */
+  missing: number;
+  /** Messages whose fields or context differ from the expected ones, or that are not from the scenario. */
+  wrong: number;
+  /** The first few differences, for the failure message. */
+  examples: string[];
+}
+
+/**
+ * Reads an enriched topic to its end with read_committed and checks it against the bulk scenario:
+ * every (sourceId, seq) of `0..total-1` exactly once, each with its own fields and the context
+ * `expectedContext` derives by hand. Streams: holds a count per sample, not the messages.
+ */
+export async function checkBulkOutput(kafka: Kafka, topic: string, total: number): Promise<BulkCheck> {
+  const seen = new Uint8Array(total);
+  const r: BulkCheck = { read: 0, distinct: 0, duplicates: 0, missing: 0, wrong: 0, examples: [] };
+  await readToEnd(
+    kafka,
+    topic,
+    (m) => {
+      r.read++;
+      const got = JSON.parse(m.value!.toString('utf8')) as TelemetryEnrichedV1;
+      const i = got.seq;
+      if (!Number.isInteger(i) || i < 0 || i >= total || got.sourceId !== bulkSourceOf(i)) {
+        r.wrong++;
+        if (r.examples.length < 5) r.examples.push(`unexpected sample ${got.sourceId}/${got.seq}`);
+        return;
+      }
+      if (seen[i]! > 0) r.duplicates++;
+      else r.distinct++;
+      seen[i] = Math.min(255, seen[i]! + 1);
+      const { context, ...rest } = got;
+      const want = scenarioSample(i, bulkSourceOf(i));
+      if (!sameFields(rest, want) || JSON.stringify(context) !== JSON.stringify(expectedContext(want))) {
+        r.wrong++;
+        if (r.examples.length < 5) r.examples.push(`${got.sourceId}/${i}: got ${JSON.stringify(got)}, want context ${JSON.stringify(expectedContext(want))}`);
+      }
+    },
+    { timeoutMs: 300_000 },
+  );
+  for (let i = 0; i < total; i++) if (seen[i] === 0) r.missing++;
+  return r;
+}
+
+// Field by field: the schema decides the key order of what the enricher writes, the fixture its own.
+function sameFields(got: Record<string, unknown>, want: Record<string, unknown>): boolean {
+  const keys = Object.keys(want);
+  return Object.keys(got).length === keys.length && keys.every((k) => got[k] === want[k]);
+}

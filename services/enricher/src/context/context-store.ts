@@ -17,11 +17,38 @@ function interval<T extends { validFrom: string; validTo?: string | null | undef
   return { record, from: Date.parse(record.validFrom), to: record.validTo ? Date.parse(record.validTo) : Number.POSITIVE_INFINITY };
 }
 
+/**
+ * The instants around a lookup between which its answer cannot change: no boundary of any
+ * interval the lookup looked at lies in `[lo, hi)`. Lookups narrow it; a caller may reuse the
+ * answer for any instant in it while the store is unchanged.
+ */
+export interface StableWindow {
+  lo: number;
+  hi: number;
+}
+
+/** A window that any lookup narrows. */
+export function openWindow(): StableWindow {
+  return { lo: Number.NEGATIVE_INFINITY, hi: Number.POSITIVE_INFINITY };
+}
+
+// Narrows `w` by the boundaries of `[from, to)` as seen from `t`.
+function narrow(w: StableWindow | undefined, from: number, to: number, t: number): void {
+  if (!w) return;
+  if (from <= t) w.lo = Math.max(w.lo, from);
+  else w.hi = Math.min(w.hi, from);
+  if (to <= t) w.lo = Math.max(w.lo, to);
+  else w.hi = Math.min(w.hi, to);
+}
+
 /** The latest-starting interval of `list` that contains `t` (half-open: from <= t < to). */
-function asOf<T>(list: readonly Interval<T>[] | undefined, t: number): T | undefined {
+function asOf<T>(list: readonly Interval<T>[] | undefined, t: number, w?: StableWindow): T | undefined {
   if (!list) return undefined;
   let best: Interval<T> | undefined;
-  for (const i of list) if (i.from <= t && t < i.to && (!best || i.from > best.from)) best = i;
+  for (const i of list) {
+    narrow(w, i.from, i.to, t);
+    if (i.from <= t && t < i.to && (!best || i.from > best.from)) best = i;
+  }
   return best?.record;
 }
 
@@ -61,8 +88,8 @@ class GroupedIndex<T extends { id: string; validFrom: string; validTo?: string |
     if (list.length === 0) this.byOwner.delete(old.owner);
   }
 
-  asOf(owner: string, t: number): T | undefined {
-    return asOf(this.byOwner.get(owner), t);
+  asOf(owner: string, t: number, w?: StableWindow): T | undefined {
+    return asOf(this.byOwner.get(owner), t, w);
   }
 }
 
@@ -119,14 +146,17 @@ export class ContextStore {
   /**
    * The asset and its ancestors (nearest first), as of `t`. An asset record
    * outside its validity at `t` is treated as absent, and so the chain stops there.
+   * Every lookup takes an optional window that it narrows (see {@link StableWindow}).
    */
-  lineage(assetId: string, t: number): ErpAssetV1[] {
+  lineage(assetId: string, t: number, w?: StableWindow): ErpAssetV1[] {
     const chain: ErpAssetV1[] = [];
     const seen = new Set<string>();
     for (let id: string | null = assetId; id !== null && !seen.has(id); ) {
       seen.add(id);
       const a = this.assets.get(id);
-      if (!a || t < a.from || t >= a.to) break;
+      if (!a) break;
+      narrow(w, a.from, a.to, t);
+      if (t < a.from || t >= a.to) break;
       chain.push(a.record);
       id = a.record.parentId;
     }
@@ -134,22 +164,22 @@ export class ContextStore {
   }
 
   /** The production order running at `t` on the asset or its nearest ancestor that has one (usually the line). */
-  productionOrderAsOf(lineage: readonly ErpAssetV1[], t: number): ErpProductionOrderV1 | undefined {
+  productionOrderAsOf(lineage: readonly ErpAssetV1[], t: number, w?: StableWindow): ErpProductionOrderV1 | undefined {
     for (const a of lineage) {
-      const o = this.productionOrders.asOf(a.id, t);
+      const o = this.productionOrders.asOf(a.id, t, w);
       if (o) return o;
     }
     return undefined;
   }
 
   /** The maintenance work order open on the asset itself at `t`. */
-  workOrderAsOf(assetId: string, t: number): ErpWorkOrderV1 | undefined {
-    return this.workOrders.asOf(assetId, t);
+  workOrderAsOf(assetId: string, t: number, w?: StableWindow): ErpWorkOrderV1 | undefined {
+    return this.workOrders.asOf(assetId, t, w);
   }
 
   /** The shift at the site at `t`. */
-  shiftAsOf(siteId: string, t: number): ErpShiftV1 | undefined {
-    return this.shifts.asOf(siteId, t);
+  shiftAsOf(siteId: string, t: number, w?: StableWindow): ErpShiftV1 | undefined {
+    return this.shifts.asOf(siteId, t, w);
   }
 }
 

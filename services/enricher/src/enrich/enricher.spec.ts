@@ -1,4 +1,4 @@
-import type { ErpAssetV1, ErpProductionOrderV1, ErpShiftV1, ErpWorkOrderV1, TelemetryRawV1 } from '@weir/contracts';
+import { telemetryEnrichedV1Schema, type ErpAssetV1, type ErpProductionOrderV1, type ErpShiftV1, type ErpWorkOrderV1, type TelemetryRawV1 } from '@weir/contracts';
 import { describe, expect, it } from 'vitest';
 import { ContextStore } from '../context/context-store';
 import { EMPTY_CONTEXT, Enricher } from './enricher';
@@ -97,5 +97,45 @@ describe('Enricher', () => {
     const after = e.enrich(raw('ns=2;s=Line1.Filler1.Speed', '2024-06-01T10:00:00Z'));
     expect(before.sample.context.productionOrder).toBeNull();
     expect(after.sample.context.productionOrder).toEqual({ id: 'L', material: 'MAT-L' });
+  });
+
+  it('reuses a context only where nothing it depends on changes: the same answers as a fresh lookup, in any time order', () => {
+    const s = plant();
+    s.apply('productionOrder', 'A', po('A', '2024-06-01T08:00:00Z', '2024-06-01T12:00:00Z', { idealCycleTimeS: 2 }));
+    s.apply('productionOrder', 'B', po('B', '2024-06-01T12:00:00Z', null));
+    s.apply('workOrder', 'W1', wo('W1', '2024-06-01T10:00:00Z', '2024-06-01T11:00:00Z'));
+    s.apply('shift', 'early', shift('early', '2024-06-01T06:00:00Z', '2024-06-01T14:00:00Z'));
+    s.apply('shift', 'late', shift('late', '2024-06-01T14:00:00Z', '2024-06-01T22:00:00Z'));
+    s.apply('asset', 'mixer', asset('mixer', 'line1', 'machine', 'acme/hh/line1/mixer', { validFrom: '2024-06-01T09:30:00Z', validTo: '2024-06-01T13:00:00Z' }));
+    const memoised = new Enricher(s, rules);
+    const start = Date.parse('2024-06-01T05:00:00Z');
+    // Every 7 minutes over 18 hours, forwards, then backwards (late data), then shuffled; boundaries exactly too.
+    const times = Array.from({ length: (18 * 60) / 7 }, (_, i) => start + i * 7 * 60_000);
+    const boundaries = ['08:00', '09:30', '10:00', '11:00', '12:00', '13:00', '14:00', '22:00'].flatMap((hm) => [Date.parse(`2024-06-01T${hm}:00Z`) - 1, Date.parse(`2024-06-01T${hm}:00Z`)]);
+    const order = [...times, ...[...times].reverse(), ...boundaries, ...times.map((_, i) => times[(i * 37) % times.length]!)];
+    let checked = 0;
+    for (const t of order) {
+      for (const node of ['ns=2;s=Line1.Filler1.Temperature', 'ns=2;s=Line1.Mixer.Speed']) {
+        const sample = raw(node, new Date(t).toISOString());
+        expect(memoised.enrich(sample)).toEqual(new Enricher(s, rules).enrich(sample));
+        checked++;
+      }
+    }
+    expect(checked).toBe(order.length * 2);
+  });
+
+  it('writes only messages that fit the ot.telemetry.enriched.v1 schema (the output is sent without validating it again)', () => {
+    const s = plant();
+    s.apply('productionOrder', 'A', po('A', '2024-06-01T08:00:00Z', null, { idealCycleTimeS: 0.5 }));
+    s.apply('workOrder', 'W1', wo('W1', '2024-06-01T08:00:00Z', null));
+    s.apply('shift', 'early', shift('early', '2024-06-01T06:00:00Z', '2024-06-01T14:00:00Z'));
+    const e = new Enricher(s, rules);
+    const samples = [raw('ns=2;s=Line1.Filler1.Temperature', '2024-06-01T10:00:00Z'), raw('ns=2;s=Line1.Filler1.Speed', '2024-06-01T03:00:00Z'), raw('ns=2;s=Line9.Mixer.Speed', '2024-06-01T10:00:00Z'), raw('ns=3;i=1', '2024-06-01T10:00:00Z')];
+    const outcomes = samples.map((x) => {
+      const r = e.enrich({ ...x, serverTime: x.sourceTime, browsePath: 'Objects/x', heartbeat: true, dataType: 'Double' });
+      expect(telemetryEnrichedV1Schema.safeParse(JSON.parse(JSON.stringify(r.sample))).success).toBe(true);
+      return r.outcome;
+    });
+    expect(outcomes).toEqual(['enriched', 'enriched', 'unknown-asset', 'unknown-series']);
   });
 });

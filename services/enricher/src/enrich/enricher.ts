@@ -1,6 +1,6 @@
 import { seriesKey, type ErpAssetV1, type TelemetryContextV1, type TelemetryEnrichedV1, type TelemetryRawV1 } from '@weir/contracts';
 import { compileAssetMapping, type AssetMapper, type AssetMappingRule, type AssetMatch } from '@weir/domain';
-import type { ContextStore } from '../context/context-store';
+import { openWindow, type ContextStore, type StableWindow } from '../context/context-store';
 
 /** A context with every part absent: what an unknown series gets. */
 export const EMPTY_CONTEXT: TelemetryContextV1 = Object.freeze({ asset: null, productionOrder: null, workOrder: null, shift: null, costCentre: null, unit: null, limits: null });
@@ -18,6 +18,8 @@ interface SeriesInfo {
   match: AssetMatch | undefined;
   /** Lower-cased measurement name, the key into the asset's `limits`. */
   measurement: string | undefined;
+  /** The last context computed for the series, reusable for any instant in [lo, hi) while the store is at `version`. */
+  memo?: { version: number; lo: number; hi: number; context: TelemetryContextV1; outcome: EnrichOutcome };
 }
 
 /**
@@ -47,19 +49,29 @@ export class Enricher {
     const info = this.seriesInfo(raw);
     if (!info.match) return { sample: { ...raw, context: EMPTY_CONTEXT }, outcome: 'unknown-series' };
     const t = Date.parse(raw.sourceTime);
-    const lineage = this.store.lineage(info.match.assetId, t);
+    // Context changes only at interval boundaries and when the store changes; samples of a series
+    // arrive close in time, so most reuse the previous answer instead of walking the store again.
+    const memo = info.memo;
+    if (memo && memo.version === this.store.versionsApplied && memo.lo <= t && t < memo.hi) return { sample: { ...raw, context: memo.context }, outcome: memo.outcome };
+    const { context, outcome, window } = this.lookup(info.match, info.measurement, t);
+    info.memo = { version: this.store.versionsApplied, lo: window.lo, hi: window.hi, context, outcome };
+    return { sample: { ...raw, context }, outcome };
+  }
+
+  private lookup(match: AssetMatch, measurement: string | undefined, t: number): { context: TelemetryContextV1; outcome: EnrichOutcome; window: StableWindow } {
+    const w = openWindow();
+    const lineage = this.store.lineage(match.assetId, t, w);
     const asset = lineage[0];
     if (!asset) {
       // Mapped, but the ERP does not know the asset (yet) at that time: keep what the rule said.
-      const context: TelemetryContextV1 = { ...EMPTY_CONTEXT, asset: { id: info.match.assetId, path: info.match.assetPath ?? info.match.assetId } };
-      return { sample: { ...raw, context }, outcome: 'unknown-asset' };
+      return { context: { ...EMPTY_CONTEXT, asset: { id: match.assetId, path: match.assetPath ?? match.assetId } }, outcome: 'unknown-asset', window: w };
     }
-    const order = this.store.productionOrderAsOf(lineage, t);
-    const workOrder = this.store.workOrderAsOf(asset.id, t);
+    const order = this.store.productionOrderAsOf(lineage, t, w);
+    const workOrder = this.store.workOrderAsOf(asset.id, t, w);
     const site = lineage.find((a) => a.level === 'site');
-    const shift = site ? this.store.shiftAsOf(site.id, t) : undefined;
+    const shift = site ? this.store.shiftAsOf(site.id, t, w) : undefined;
     const costCentre = lineage.find((a) => a.costCentre !== undefined)?.costCentre ?? null;
-    const limit = info.measurement ? findLimit(asset.limits, info.measurement) : undefined;
+    const limit = measurement ? findLimit(asset.limits, measurement) : undefined;
     const context: TelemetryContextV1 = {
       asset: { id: asset.id, path: asset.path, name: asset.name, level: asset.level },
       productionOrder: order ? { id: order.id, material: order.material, ...(order.idealCycleTimeS !== undefined ? { idealCycleTimeS: order.idealCycleTimeS } : {}) } : null,
@@ -69,7 +81,7 @@ export class Enricher {
       unit: limit?.unit ?? null,
       limits: limit ? { ...(limit.low !== undefined ? { low: limit.low } : {}), ...(limit.high !== undefined ? { high: limit.high } : {}) } : null,
     };
-    return { sample: { ...raw, context }, outcome: 'enriched' };
+    return { context, outcome: 'enriched', window: w };
   }
 
   private seriesInfo(raw: TelemetryRawV1): SeriesInfo {
