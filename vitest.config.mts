@@ -28,6 +28,8 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['libs/*/src/**/*.spec.ts', 'services/*/src/**/*.spec.ts', 'tools/**/*.spec.ts'],
+          // tools/**/*.int.spec.ts need Docker or built tools: they belong to `int`.
+          exclude: ['tools/**/*.int.spec.ts', '**/node_modules/**'],
           environment: 'node',
         },
       },
@@ -36,7 +38,7 @@ export default defineConfig({
         resolve: { alias },
         test: {
           name: 'int',
-          include: ['libs/*/test/**/*.int.spec.ts', 'services/*/test/**/*.int.spec.ts'],
+          include: ['libs/*/test/**/*.int.spec.ts', 'services/*/test/**/*.int.spec.ts', 'tools/**/*.int.spec.ts'],
           environment: 'node',
           // One stack (Kafka + TimescaleDB) for the whole run; see libs/testing.
           globalSetup: [resolve(import.meta.dirname, 'libs/testing/src/global-setup.ts')],

@@ -3,6 +3,8 @@
 #
 #   weir/timescaledb:17  PostgreSQL 17 + TimescaleDB (Debian trixie packages)
 #   weir/kafka:3.9       Apache Kafka 3.9.2 broker, KRaft single node (jars from Maven Central)
+#   weir/node:20         Node.js 20 + npm (Debian trixie packages): the base of the service images
+#                        where the official node image cannot be pulled (services/*/Dockerfile)
 #
 # Both start from one Debian trixie minbase root filesystem made with
 # debootstrap and cached under ${WEIR_CACHE_DIR:-$HOME/.cache/weir}; each image
@@ -14,7 +16,7 @@
 # pom and RECIPE_VERSION below) - so editing an entrypoint rebuilds that image.
 #
 # Usage: deploy/images/build.sh [--force] [--refresh-base] [TARGET...]
-#   TARGET       timescaledb | kafka | kafka-dist | all (default: all = both images)
+#   TARGET       timescaledb | kafka | node | kafka-dist | all (default: all = timescaledb + kafka)
 #                kafka-dist only stages the host-runnable Kafka directory
 #                ($WEIR_CACHE_DIR/kafka-3.9.2: libs/ + bin/entrypoint.sh), no Docker needed
 #   --force         rebuild the images even if present (reuses the cached base rootfs)
@@ -30,6 +32,7 @@ RECIPE_VERSION=1
 KAFKA_VERSION=3.9.2
 TIMESCALEDB_IMAGE="${WEIR_TIMESCALEDB_IMAGE:-weir/timescaledb:17}"
 KAFKA_IMAGE="${WEIR_KAFKA_IMAGE:-weir/kafka:3.9}"
+NODE_IMAGE="${WEIR_NODE_IMAGE:-weir/node:20}"
 SUITE=trixie
 MIRROR="${WEIR_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 SECURITY_MIRROR="${WEIR_DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}"
@@ -52,7 +55,7 @@ for arg in "$@"; do
     --force) FORCE=1 ;;
     --refresh-base) REFRESH_BASE=1 ;;
     -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
-    timescaledb|kafka|kafka-dist) TARGETS+=("$arg") ;;
+    timescaledb|kafka|node|kafka-dist) TARGETS+=("$arg") ;;
     all) TARGETS+=(timescaledb kafka) ;;
     *) die "unknown argument '$arg' (see --help)" ;;
   esac
@@ -63,6 +66,7 @@ recipe_hash() { # $1 = image kind
   case "$1" in
     timescaledb) { echo "v$RECIPE_VERSION $SUITE"; cat "$HERE/timescaledb/entrypoint.sh"; } | sha256sum | cut -c1-16 ;;
     kafka) { echo "v$RECIPE_VERSION $SUITE $KAFKA_VERSION"; cat "$HERE/kafka/entrypoint.sh" "$HERE/kafka/pom.xml"; } | sha256sum | cut -c1-16 ;;
+    node) { echo "v$RECIPE_VERSION $SUITE"; declare -f build_node; } | sha256sum | cut -c1-16 ;;
   esac
 }
 
@@ -328,15 +332,47 @@ build_kafka() {
   rm -rf --one-file-system "$root"
 }
 
+# ---------------------------------------------------------------- node
+# A stand-in for the official node:20 image: Debian trixie's nodejs (20.x) and
+# npm, a `node` user with uid/gid 1000 as in the official image, CMD node.
+build_node() {
+  local root
+  root="$CACHE_DIR/build/node.$$"
+  WORKDIRS+=("$root")
+  new_rootfs "$root"
+  mount_proc "$root"
+  log "node: apt-get install nodejs npm ca-certificates"
+  apt_in "$root" update || die "apt-get update failed in the chroot"
+  apt_in "$root" install nodejs npm ca-certificates \
+    || die "installing nodejs npm in the $SUITE chroot failed"
+  local nodever npmver major
+  nodever="$(in_chroot "$root" node --version)"
+  npmver="$(in_chroot "$root" npm --version)"
+  major="${nodever#v}"; major="${major%%.*}"
+  [ "$major" = 20 ] || die "the $SUITE chroot has Node.js $nodever, not 20.x: pin another suite or install from elsewhere"
+  log "node: Node.js $nodever, npm $npmver"
+  in_chroot "$root" groupadd --gid 1000 node
+  in_chroot "$root" useradd --uid 1000 --gid node --shell /bin/bash --create-home node
+  slim_rootfs "$root"
+
+  import_rootfs "$root" "$NODE_IMAGE" \
+    'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    'ENV LANG=C.UTF-8' \
+    "ENV NODE_VERSION=${nodever#v}" \
+    "LABEL weir.recipe=$(recipe_hash node) weir.node=$nodever weir.npm=$npmver" \
+    'CMD ["node"]'
+  rm -rf --one-file-system "$root"
+}
+
 # ---------------------------------------------------------------- main
 todo=()
 for t in "${TARGETS[@]}"; do
   case "$t" in
     kafka-dist) todo+=(kafka-dist) ;;
-    timescaledb|kafka)
+    timescaledb|kafka|node)
       command -v docker >/dev/null 2>&1 || die "docker CLI not found (run scripts/ensure-docker.sh)"
       docker info >/dev/null 2>&1 || die "docker engine not reachable (run scripts/ensure-docker.sh)"
-      if [ "$t" = timescaledb ]; then name="$TIMESCALEDB_IMAGE"; else name="$KAFKA_IMAGE"; fi
+      case "$t" in timescaledb) name="$TIMESCALEDB_IMAGE" ;; kafka) name="$KAFKA_IMAGE" ;; node) name="$NODE_IMAGE" ;; esac
       if [ "$FORCE" -eq 0 ] && image_current "$name" "$t"; then
         log "$name is present (recipe $(recipe_hash "$t")); skipping (--force rebuilds)"
       else
@@ -379,6 +415,10 @@ for t in "${todo[@]}"; do
       if [ "$FORCE" -eq 0 ] && image_current "$KAFKA_IMAGE" kafka; then continue; fi
       need_root; ensure_base; build_kafka
       log "built $KAFKA_IMAGE" ;;
+    node)
+      if [ "$FORCE" -eq 0 ] && image_current "$NODE_IMAGE" node; then continue; fi
+      need_root; ensure_base; build_node
+      log "built $NODE_IMAGE" ;;
   esac
 done
 log "done in $((SECONDS - T0))s"
