@@ -1,0 +1,4 @@
+export * from './config';
+export * from './connector';
+export * from './errors';
+export * from './metrics';
