@@ -40,8 +40,10 @@ describe('opcua-connector: 10,000 nodes from publishednodes.json', () => {
     const ready = await running.health.report('readiness');
     expect(ready.checks['opcua:sim']).toEqual({ ok: true, detail: '10000 items monitored' });
 
-    // Let it stream for a while, then stop: a graceful stop delivers everything received.
+    // Let it stream for a while, then stop: a graceful stop delivers everything received. On a loaded
+    // machine the server may take longer than that to publish every item's first value: wait for them.
     await new Promise((r) => setTimeout(r, 8000));
+    await waitFor(() => (new Set(reader!.samples.map((s) => s.nodeId)).size === 10_000 ? true : undefined), { timeoutMs: 120_000, what: 'a first value of every node in Kafka' });
     const until = Date.now() - 3000;
     await running.connector.stop();
     const received = await metricValue(running.metrics, 'weir_opcua_samples_total');
