@@ -53,6 +53,9 @@ interface SubState {
 }
 
 const MAX_GAP_EVENTS_PER_NODE = 100;
+/** The Server object (i=2253) and BaseModelChangeEventType (i=2132), Part 5. */
+const SERVER_OBJECT = 'i=2253';
+const MODEL_CHANGE_EVENT_TYPE = 'i=2132';
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 /** State keys in the spool: per-source sequence numbers, liveness time, per-node watermark. */
@@ -372,7 +375,13 @@ export class SourceRunner {
   }
 
   private async createEventItems(conn: ReadOnlyConnection): Promise<void> {
-    for (const ev of this.source.events) {
+    const sources = [...this.source.events];
+    // Browse rules follow the address space: model-change events trigger a re-browse, so listen to them
+    // on the Server object unless a configured subscription there already receives every event.
+    if (this.source.browse.length > 0 && !sources.some((e) => e.notifierId === SERVER_OBJECT && !e.typeDefinitionId && !e.whereClause)) {
+      sources.push({ notifierId: SERVER_OBJECT, typeDefinitionId: MODEL_CHANGE_EVENT_TYPE, publishingIntervalMs: 1000, queueSize: 1000 });
+    }
+    for (const ev of sources) {
       const sub = await this.subscriptionFor(conn, ev.publishingIntervalMs, 'events');
       let filter;
       let fieldNames: string[];
