@@ -3,11 +3,12 @@
 #   1. npm dependencies, a Docker engine and the local images (as npm test does);
 #   2. the dev stack: Kafka + TimescaleDB, migrations applied (scripts/stack.sh);
 #   3. every service built;
-#   4. the plant simulator and the services as processes (tools/platform/up.ts),
+#   4. the plant simulator and every service as processes (tools/platform/up.ts),
 #      with where to look printed; Ctrl-C stops them (the stack keeps running:
 #      npm run stack:down).
 # Settings: WEIR_STACK_* (scripts/stack.sh), WEIR_UP_STATE_DIR (.weir/platform),
-# WEIR_UP_OPCUA_PORT (4840), WEIR_UP_OPS_PORT_BASE (9470).
+# WEIR_UP_OPCUA_PORT (4840), WEIR_UP_OPS_PORT_BASE (9470), WEIR_UP_API_PORT (8080),
+# WEIR_UP_SYSLOG_PORT (5514), WEIR_UP_HTTP_PORT (8088).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, writeFileSync, type WriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -21,6 +22,8 @@ export interface PlatformOptions {
   plant?: { seed?: string; sitesPerEnterprise?: number; linesPerArea?: number; machinesPerLine?: number; extraTagsPerMachine?: number; opcuaPort?: number; scenarioFile?: string };
   /** First of a block of loopback ports for the services' health/metrics servers (0: free ports). */
   opsPortBase?: number;
+  /** Inbound ports of the IT-side receivers and the API (0 or absent: free ports). */
+  ports?: { api?: number; syslog?: number; http?: number };
   logLevel?: string;
   /** Called with one line per lifecycle step. */
   log?: (line: string) => void;
@@ -42,12 +45,18 @@ export interface Platform {
   opcuaEndpoint: string;
   sourceId: string;
   erp: ReturnType<typeof demoErp>;
+  /** The analytics API and the admin API key made for this run (only its SHA-256 is in the settings file). */
+  api: { url: string; key: string };
+  /** Where it-events listens: syslog over TCP and UDP, HTTP JSON. */
+  itEvents: { syslogPort: number; httpUrl: string };
   /** Stops every process with SIGTERM (SIGKILL after `graceMs`), producers before consumers. */
   stop(graceMs?: number): Promise<void>;
 }
 
 /** The id the connector gives the simulated plant's samples. */
 export const DEMO_SOURCE_ID = 'plant-simulator';
+/** The simulator's node ids are `<site>.<area>.<line>.<machine>.<tag>`: the machine is the asset. */
+const MACHINE_MAPPING = [{ kind: 'pattern', name: 'simulator-machines', target: 'nodeId', regex: 's=(Site\\d+\\.Area\\d+\\.Line\\d+\\.Machine\\d+)\\.[^.]+$', assetId: '$1' }];
 /** The enterprise segment of every asset path. */
 export const DEMO_ENTERPRISE = 'weir-demo';
 
@@ -63,8 +72,8 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** Services in start order: the plant and context first, then the pipeline from the far end back. */
-const ORDER = ['plant-simulator', 'erp-sync', 'timescale-sink', 'enricher', 'opcua-connector'] as const;
+/** Services in start order: the plant and context first, then the pipeline from the far end back, the OT connector last. */
+const ORDER = ['plant-simulator', 'erp-sync', 'timescale-sink', 'analytics-api', 'correlator', 'enricher', 'it-events', 'opcua-connector'] as const;
 type ServiceName = (typeof ORDER)[number];
 
 /**
@@ -86,6 +95,12 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const opcuaEndpoint = `opc.tcp://127.0.0.1:${opcuaPort}`;
   const ports = new Map<ServiceName, number>();
   for (const [i, name] of ORDER.entries()) ports.set(name, options.opsPortBase ? options.opsPortBase + i : await freePort());
+
+  const apiPort = options.ports?.api || (await freePort());
+  const syslogPort = options.ports?.syslog || (await freePort());
+  const httpPort = options.ports?.http || (await freePort());
+  // A fresh admin key per run: the settings hold its SHA-256 only, the key is printed once.
+  const apiKey = randomBytes(24).toString('base64url');
 
   // The ERP knows the plant from a week before now: late and replayed data still finds its context.
   const erp = demoErp({ seed: plant.seed, shape, enterprise: DEMO_ENTERPRISE, from: new Date(Date.now() - 7 * 86_400_000) });
@@ -137,12 +152,28 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       observability: { logLevel, opsHost: '127.0.0.1', opsPort: ports.get('timescale-sink') },
       sink: { rollups: { intervalMs: 5000, settleMs: 5000 } },
     },
+    'analytics-api': {
+      database: { url: options.databaseUrl },
+      observability: { logLevel, opsHost: '127.0.0.1', opsPort: ports.get('analytics-api') },
+      api: { host: '127.0.0.1', port: apiPort, auth: { apiKeys: { demo: { sha256: createHash('sha256').update(apiKey).digest('hex'), role: 'admin', sites: ['*'] } } } },
+    },
+    correlator: {
+      kafka: { ...kafka, clientId: 'correlator' },
+      observability: { logLevel, opsHost: '127.0.0.1', opsPort: ports.get('correlator') },
+      correlator: { stateDir: join(stateDir, 'correlator'), assetMapping: MACHINE_MAPPING },
+    },
+    'it-events': {
+      logLevel,
+      opsPort: ports.get('it-events'),
+      kafka: { ...kafka, clientId: 'it-events' },
+      syslog: { host: '127.0.0.1', tcp: { port: syslogPort }, udp: { port: syslogPort } },
+      http: { host: '127.0.0.1', port: httpPort },
+    },
     enricher: {
       kafka: { ...kafka, clientId: 'enricher' },
       observability: { logLevel, opsHost: '127.0.0.1', opsPort: ports.get('enricher') },
       enricher: {
-        // The simulator's node ids are `<site>.<area>.<line>.<machine>.<tag>`: the machine is the asset.
-        mapping: [{ kind: 'pattern', name: 'simulator-machines', target: 'nodeId', regex: 's=(Site\\d+\\.Area\\d+\\.Line\\d+\\.Machine\\d+)\\.[^.]+$', assetId: '$1' }],
+        mapping: MACHINE_MAPPING,
       },
     },
     'opcua-connector': {
@@ -208,7 +239,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     await stop(5000);
     throw err;
   }
-  return { processes, opcuaEndpoint, sourceId: DEMO_SOURCE_ID, erp, stop };
+  return { processes, opcuaEndpoint, sourceId: DEMO_SOURCE_ID, erp, api: { url: `http://127.0.0.1:${apiPort}`, key: apiKey }, itEvents: { syslogPort, httpUrl: `http://127.0.0.1:${httpPort}/v1/events` }, stop };
 }
 
 async function waitReady(p: PlatformProcess, timeoutMs: number): Promise<void> {

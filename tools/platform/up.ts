@@ -6,7 +6,8 @@
  *
  * Environment: WEIR_UP_KAFKA_BROKERS, WEIR_UP_DATABASE_URL (set by scripts/up.sh),
  * WEIR_UP_STATE_DIR (default .weir/platform), WEIR_UP_OPCUA_PORT (4840),
- * WEIR_UP_OPS_PORT_BASE (9470: the services' health/metrics ports count up from it).
+ * WEIR_UP_OPS_PORT_BASE (9470: the services' health/metrics ports count up from it),
+ * WEIR_UP_API_PORT (8080), WEIR_UP_SYSLOG_PORT (5514, TCP and UDP), WEIR_UP_HTTP_PORT (8088).
  */
 import { resolve } from 'node:path';
 import { Client } from 'pg';
@@ -32,6 +33,8 @@ async function summary(databaseUrl: string): Promise<string[]> {
       `  OT events         ${await q('SELECT count(*) AS n FROM ot_events')}`,
       `  state intervals   ${await q('SELECT count(*) AS n FROM machine_state_intervals')}`,
       `  assets            ${await q('SELECT count(DISTINCT id) AS n FROM assets')}`,
+      `  security events   ${await q('SELECT count(*) AS n FROM security_events')}`,
+      `  alerts            ${await q('SELECT count(*) AS n FROM alerts')}`,
     ];
   } finally {
     await db.end();
@@ -63,6 +66,7 @@ async function main(): Promise<void> {
     runFrom: 'dist',
     plant: { opcuaPort: Number(setting('WEIR_UP_OPCUA_PORT', '4840')) },
     opsPortBase: Number(setting('WEIR_UP_OPS_PORT_BASE', '9470')),
+    ports: { api: Number(setting('WEIR_UP_API_PORT', '8080')), syslog: Number(setting('WEIR_UP_SYSLOG_PORT', '5514')), http: Number(setting('WEIR_UP_HTTP_PORT', '8088')) },
     log: (line) => process.stdout.write(`weir up: ${line}\n`),
   });
   running.platform = platform;
@@ -71,6 +75,9 @@ async function main(): Promise<void> {
     '',
     'Weir is up.',
     `  OPC UA plant      ${platform.opcuaEndpoint}  (simulated: ${platform.erp.assets.filter((a) => a.level === 'machine').length} machines)`,
+    `  Analytics API     ${platform.api.url}/docs  (OpenAPI at /openapi.json; header  X-API-Key: ${platform.api.key}  — admin, every site; made for this run)`,
+    `  KPIs              curl -H 'X-API-Key: ${platform.api.key}' '${platform.api.url}/v1/kpi/oee?by=machine&from=<ISO time>&to=<ISO time>'`,
+    `  IT events in      syslog tcp/udp 127.0.0.1:${platform.itEvents.syslogPort}  (logger -T -n 127.0.0.1 -P ${platform.itEvents.syslogPort} ...), HTTP JSON ${platform.itEvents.httpUrl}`,
     `  Kafka             ${kafkaBrokers.join(',')}`,
     `  TimescaleDB       ${databaseUrl.replace(/:[^:@/]+@/, ':***@')}`,
     ...platform.processes.map((p) => `  ${p.name.padEnd(17)} http://127.0.0.1:${p.opsPort}/metrics  /health/ready   log ${p.logFile}`),
