@@ -46,7 +46,9 @@ set -e
 
 if [ "$external" = 0 ] && [ "${WEIR_TEST_SKIP_EXTERNAL_PASS:-0}" != 1 ] && [ "$status" = 0 ]; then
   stage "library integration tests against external endpoints (the dev stack)"
-  export WEIR_STACK_NAME=weir-test-external WEIR_STACK_KAFKA_PORT=${WEIR_STACK_KAFKA_PORT:-39092} WEIR_STACK_PG_PORT=${WEIR_STACK_PG_PORT:-35432}
+  # Ports below the kernel's ephemeral range (32768-60999): the first pass's containers and
+  # servers take free ports from that range, and one may still hold it for a moment.
+  export WEIR_STACK_NAME=weir-test-external WEIR_STACK_KAFKA_PORT=${WEIR_STACK_KAFKA_PORT:-29092} WEIR_STACK_PG_PORT=${WEIR_STACK_PG_PORT:-25432}
   bash scripts/stack.sh down --purge >/dev/null 2>&1 || true
   bash scripts/stack.sh up --no-migrate
   set +e
