@@ -1,6 +1,7 @@
 import { topicName, type MessageOf, type TopicDefinition } from '@weir/contracts';
 import { Registry, type Counter, type Gauge, type Histogram, type Logger } from '@weir/observability';
-import { CompressionTypes, Partitioners, type IHeaders, type Kafka, type Message, type Producer } from 'kafkajs';
+import { CompressionTypes, type IHeaders, type Kafka, type Message, type Producer } from 'kafkajs';
+import { FastDefaultPartitioner } from './partitioner';
 import { groupByTopic, recordBytes, takeBatch, type MessageHeaders, type TopicRecord } from './batching';
 import { encodeRecord } from './encode-record';
 import { errorMessage, KafkaError } from './kafka-error';
@@ -263,7 +264,7 @@ export class BatchingProducer {
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner,
+      createPartitioner: FastDefaultPartitioner,
       retry: { retries: this.retries },
     });
   }

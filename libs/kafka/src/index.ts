@@ -4,6 +4,7 @@ export * from './client';
 export * from './topics';
 export * from './backoff';
 export { recordBytes, takeBatch, groupByTopic, chunks, type MessageHeaders, type TopicRecord } from './batching';
+export * from './partitioner';
 export * from './batching-producer';
 export * from './dlq';
 export type { ConsumerOptions } from './consumer-runner';
