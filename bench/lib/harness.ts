@@ -88,6 +88,11 @@ const RESULTS = resolve(__dirname, '..', 'results.json');
 
 /** Writes or replaces `key` in bench/results.json, keeping the other keys. */
 export function recordResult(key: string, entry: Omit<ResultEntry, 'measured_at'> & { measured_at?: string }): void {
+  // Profiling and smoke runs measure something other than the recorded workload.
+  if (process.env['BENCH_NO_RECORD'] === '1') {
+    process.stdout.write(`BENCH_NO_RECORD=1: ${key} not recorded\n`);
+    return;
+  }
   const all: Record<string, ResultEntry> = existsSync(RESULTS) ? (JSON.parse(readFileSync(RESULTS, 'utf8')) as Record<string, ResultEntry>) : {};
   all[key] = { ...entry, measured_at: entry.measured_at ?? new Date().toISOString() } as ResultEntry;
   const sorted = Object.fromEntries(Object.entries(all).sort(([a], [b]) => a.localeCompare(b)));

@@ -1,6 +1,7 @@
 import { dlqTopicName, topicName, type MessageOf, type TopicDefinition } from '@weir/contracts';
 import type { Counter, HealthCheck } from '@weir/observability';
-import { CompressionTypes, Partitioners, type EachBatchPayload, type IHeaders, type Kafka, type Producer, type Transaction } from 'kafkajs';
+import { CompressionTypes, type EachBatchPayload, type IHeaders, type Kafka, type Producer, type Transaction } from 'kafkajs';
+import { FastDefaultPartitioner } from './partitioner';
 import type { SendOptions, ProducerCompression } from './batching-producer';
 import { chunks, groupByTopic, recordBytes, takeBatch, type TopicRecord } from './batching';
 import { ConsumerRunner, nextOffset, type ConsumerOptions } from './consumer-runner';
@@ -34,9 +35,15 @@ export function createTransactionalProducer(kafka: Kafka, options: Transactional
     idempotent: true,
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
-    createPartitioner: Partitioners.DefaultPartitioner,
+    createPartitioner: FastDefaultPartitioner,
     retry: { retries: options.retries ?? 8 },
   });
+}
+
+/** `sendTrusted` options: besides headers, the message's JSON when the caller has built it already. */
+export interface TrustedSendOptions extends SendOptions {
+  /** `JSON.stringify(message)` or an equivalent serialisation of it (e.g. assembled from cached parts). */
+  json?: string;
 }
 
 /** Collects the output of a transform; everything sent here commits or aborts with the input offsets. */
@@ -48,7 +55,7 @@ export interface TransactionOutput {
    * paths whose output is valid by construction (built from validated input and validated
    * records). The caller vouches for the schema; prove it with a test.
    */
-  sendTrusted<O extends TopicDefinition>(topic: O, message: MessageOf<O>, options?: SendOptions): void;
+  sendTrusted<O extends TopicDefinition>(topic: O, message: MessageOf<O>, options?: TrustedSendOptions): void;
   /** Adds a tombstone (deletion of `key`) for a compacted topic to the transaction. */
   sendTombstone(topic: TopicDefinition, key: string, options?: SendOptions): void;
 }
@@ -96,8 +103,8 @@ class OutputCollector implements TransactionOutput {
     this.records.push({ topic: topicName(topic, this.prefix), message: encodeRecord(topic, message, options?.headers) });
   }
 
-  sendTrusted<O extends TopicDefinition>(topic: O, message: MessageOf<O>, options?: SendOptions): void {
-    const value = Buffer.from(JSON.stringify(message));
+  sendTrusted<O extends TopicDefinition>(topic: O, message: MessageOf<O>, options?: TrustedSendOptions): void {
+    const value = Buffer.from(options?.json ?? JSON.stringify(message));
     this.records.push({ topic: topicName(topic, this.prefix), message: { key: topic.key(message), value, ...(options?.headers ? { headers: options.headers as IHeaders } : {}) } });
   }
 

@@ -1,7 +1,7 @@
 import { telemetryEnrichedV1Schema, type ErpAssetV1, type ErpProductionOrderV1, type ErpShiftV1, type ErpWorkOrderV1, type TelemetryRawV1 } from '@weir/contracts';
 import { describe, expect, it } from 'vitest';
 import { ContextStore } from '../context/context-store';
-import { EMPTY_CONTEXT, Enricher } from './enricher';
+import { EMPTY_CONTEXT, Enricher, enrichedJson } from './enricher';
 
 const base = { changedAt: '2024-01-01T00:00:00Z', attributes: {} };
 const asset = (id: string, parentId: string | null, level: ErpAssetV1['level'], path: string, extra: Partial<ErpAssetV1> = {}): ErpAssetV1 => ({ ...base, id, parentId, level, name: id.toUpperCase(), path, validFrom: '2020-01-01T00:00:00Z', validTo: null, ...extra });
@@ -132,8 +132,11 @@ describe('Enricher', () => {
     const e = new Enricher(s, rules);
     const samples = [raw('ns=2;s=Line1.Filler1.Temperature', '2024-06-01T10:00:00Z'), raw('ns=2;s=Line1.Filler1.Speed', '2024-06-01T03:00:00Z'), raw('ns=2;s=Line9.Mixer.Speed', '2024-06-01T10:00:00Z'), raw('ns=3;i=1', '2024-06-01T10:00:00Z')];
     const outcomes = samples.map((x) => {
-      const r = e.enrich({ ...x, serverTime: x.sourceTime, browsePath: 'Objects/x', heartbeat: true, dataType: 'Double' });
+      const input = { ...x, serverTime: x.sourceTime, browsePath: 'Objects/x', heartbeat: true, dataType: 'Double' };
+      const r = e.enrich(input);
       expect(telemetryEnrichedV1Schema.safeParse(JSON.parse(JSON.stringify(r.sample))).success).toBe(true);
+      // What is sent is assembled from the raw sample's JSON and the cached context JSON: the same text.
+      expect(enrichedJson(input, r.contextJson)).toBe(JSON.stringify(r.sample));
       return r.outcome;
     });
     expect(outcomes).toEqual(['enriched', 'enriched', 'unknown-asset', 'unknown-series']);

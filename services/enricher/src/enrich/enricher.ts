@@ -12,6 +12,21 @@ export type EnrichOutcome = 'enriched' | 'unknown-series' | 'unknown-asset';
 export interface EnrichResult {
   sample: TelemetryEnrichedV1;
   outcome: EnrichOutcome;
+  /** `JSON.stringify(sample.context)`, computed once per stretch of samples that share the context. */
+  contextJson: string;
+}
+
+const EMPTY_CONTEXT_JSON = JSON.stringify(EMPTY_CONTEXT);
+
+/**
+ * The JSON of an enriched sample from its parts: the raw sample's JSON with the
+ * context's appended — the same text `JSON.stringify({ ...raw, context })`
+ * gives for a raw sample without a `context` field (validated raw samples
+ * have none), without serialising the context for every sample.
+ */
+export function enrichedJson(raw: TelemetryRawV1, contextJson: string): string {
+  const json = JSON.stringify(raw);
+  return `${json.slice(0, -1)},"context":${contextJson}}`;
 }
 
 interface SeriesInfo {
@@ -19,7 +34,7 @@ interface SeriesInfo {
   /** Lower-cased measurement name, the key into the asset's `limits`. */
   measurement: string | undefined;
   /** The last context computed for the series, reusable for any instant in [lo, hi) while the store is at `version`. */
-  memo?: { version: number; lo: number; hi: number; context: TelemetryContextV1; outcome: EnrichOutcome };
+  memo?: { version: number; lo: number; hi: number; context: TelemetryContextV1; contextJson: string; outcome: EnrichOutcome };
 }
 
 /**
@@ -47,15 +62,16 @@ export class Enricher {
   /** Enriches one sample. Never throws for a valid sample: missing context parts are null. */
   enrich(raw: TelemetryRawV1): EnrichResult {
     const info = this.seriesInfo(raw);
-    if (!info.match) return { sample: { ...raw, context: EMPTY_CONTEXT }, outcome: 'unknown-series' };
+    if (!info.match) return { sample: { ...raw, context: EMPTY_CONTEXT }, outcome: 'unknown-series', contextJson: EMPTY_CONTEXT_JSON };
     const t = Date.parse(raw.sourceTime);
     // Context changes only at interval boundaries and when the store changes; samples of a series
     // arrive close in time, so most reuse the previous answer instead of walking the store again.
     const memo = info.memo;
-    if (memo && memo.version === this.store.versionsApplied && memo.lo <= t && t < memo.hi) return { sample: { ...raw, context: memo.context }, outcome: memo.outcome };
+    if (memo && memo.version === this.store.versionsApplied && memo.lo <= t && t < memo.hi) return { sample: { ...raw, context: memo.context }, outcome: memo.outcome, contextJson: memo.contextJson };
     const { context, outcome, window } = this.lookup(info.match, info.measurement, t);
-    info.memo = { version: this.store.versionsApplied, lo: window.lo, hi: window.hi, context, outcome };
-    return { sample: { ...raw, context }, outcome };
+    const contextJson = JSON.stringify(context);
+    info.memo = { version: this.store.versionsApplied, lo: window.lo, hi: window.hi, context, contextJson, outcome };
+    return { sample: { ...raw, context }, outcome, contextJson };
   }
 
   private lookup(match: AssetMatch, measurement: string | undefined, t: number): { context: TelemetryContextV1; outcome: EnrichOutcome; window: StableWindow } {
