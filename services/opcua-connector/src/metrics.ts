@@ -23,6 +23,8 @@ export interface ConnectorMetrics {
   gaps: Counter<'source'>;
   /** Times the subscriptions were paused because the spool fell behind. */
   backpressure: Counter<'source'>;
+  /** Values the server flagged with the Overflow bit (it dropped values before them). */
+  overflows: Counter<'source'>;
 }
 
 /** Registers the connector metrics in `registry`. */
@@ -40,5 +42,6 @@ export function createConnectorMetrics(registry: Registry): ConnectorMetrics {
     reconnects: new Counter({ name: 'weir_opcua_reconnects_total', help: 'Sessions re-opened after a loss', labelNames: ['source'], registers }),
     gaps: new Counter({ name: 'weir_opcua_gaps_total', help: 'Intervals recorded as gaps', labelNames: ['source'], registers }),
     backpressure: new Counter({ name: 'weir_opcua_backpressure_total', help: 'Times publishing was paused because the spool fell behind', labelNames: ['source'], registers }),
+    overflows: new Counter({ name: 'weir_opcua_overflows_total', help: 'Values flagged with the Overflow bit: the server dropped values before them (read back from history, else recorded as gaps)', labelNames: ['source'], registers }),
   };
 }

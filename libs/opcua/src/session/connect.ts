@@ -49,6 +49,13 @@ export interface ConnectOptions {
   keepAliveIntervalMs?: number;
 }
 
+/** One endpoint a server offers: its URL, security mode name and security policy URI. */
+export interface OfferedEndpoint {
+  endpointUrl: string;
+  securityMode: string;
+  securityPolicyUri: string;
+}
+
 /** An open, read-only session and its client. */
 export interface ReadOnlyConnection {
   /** The guarded client: any request not on the read-only list fails before it is sent. */
@@ -61,6 +68,10 @@ export interface ReadOnlyConnection {
   readonly namespaces: string[];
   /** The certificate the server presented on the selected endpoint. */
   readonly serverCertificate: Buffer | undefined;
+  /** The server's application URI, as its endpoint description states it. */
+  readonly serverApplicationUri: string | undefined;
+  /** Every endpoint the server offers (GetEndpoints): what asset visibility reports, e.g. one offering SecurityPolicy None. */
+  readonly endpoints: readonly OfferedEndpoint[];
   /** Calls `listener` once when the connection or the session is lost (server gone, keep-alive failed, session closed by the server). */
   onLost(listener: (reason: string) => void): void;
   /** Closes the session (deleting its subscriptions) and the channel. Never throws. */
@@ -207,6 +218,8 @@ export async function connectReadOnly(options: ConnectOptions): Promise<ReadOnly
       limits,
       namespaces,
       serverCertificate,
+      serverApplicationUri: endpoint.server?.applicationUri ?? undefined,
+      endpoints: endpoints.map((e) => ({ endpointUrl: e.endpointUrl ?? endpointUrl, securityMode: MessageSecurityMode[e.securityMode] ?? String(e.securityMode), securityPolicyUri: e.securityPolicyUri ?? '' })),
       onLost: (listener) => {
         if (lostReason !== undefined) listener(lostReason);
         else lostListeners.push(listener);

@@ -59,6 +59,37 @@ describe('NodeTracker', () => {
     // A heartbeat never moves the watermark: a later real value with an older source time still counts.
     expect(t.watermark).toBe(1000);
   });
+
+  it('recovers dropped values: holds live ones, emits the read-back history and then the held values once each', () => {
+    const t = new NodeTracker('a', undefined, false);
+    t.beginSubscribe(false);
+    expect(times(t.onLive(s(1000), 0))).toEqual(['live:1000']);
+    // The server dropped 2000 and 3000 and flagged 4000 with the Overflow bit.
+    expect(t.beginRecovery()).toBe(true);
+    expect(n(t.onLive(s(4000), 0))).toBe(0);
+    expect(n(t.onLive(s(5000), 0))).toBe(0);
+    expect(t.heartbeat(1, 10_000)).toBeUndefined();
+    expect(times(t.completeBackfill([s(1000), s(2000), s(3000), s(4000)], 0))).toEqual(['backfill:2000', 'backfill:3000', 'backfill:4000', 'live:5000']);
+    expect(times(t.onLive(s(6000), 0))).toEqual(['live:6000']);
+  });
+
+  it('keeps held values in order when the history is unavailable, and asks for another read-back when values were dropped meanwhile', () => {
+    const t = new NodeTracker('a', 1000, false);
+    expect(t.beginRecovery()).toBe(true);
+    expect(n(t.onLive(s(4000), 0))).toBe(0);
+    // Dropped again while the first read-back runs: no second hold, but a note to read back again.
+    expect(t.beginRecovery()).toBe(false);
+    expect(n(t.onLive(s(8000), 0))).toBe(0);
+    expect(times(t.completeBackfill(null, 0))).toEqual(['live:4000', 'live:8000']);
+    expect(t.takeLossWhileHolding()).toBe(true);
+    expect(t.takeLossWhileHolding()).toBe(false);
+  });
+
+  it('cannot recover before the first value: there is no point to read back from', () => {
+    const t = new NodeTracker('a', undefined, false);
+    expect(t.beginRecovery()).toBe(false);
+    expect(times(t.onLive(s(1000), 0))).toEqual(['live:1000']);
+  });
 });
 
 function n(e: unknown[]): number {

@@ -30,7 +30,10 @@ export interface Emission {
  *   before the link broke);
  * - while the missed interval is read back from history, live values are
  *   held; afterwards history values newer than the watermark go out first,
- *   then the held ones that are still newer.
+ *   then the held ones that are still newer;
+ * - when the server says it dropped values (the Overflow bit) or publishing
+ *   was paused, live values are held the same way while the interval after
+ *   the watermark is read back.
  */
 export class NodeTracker {
   /** Source time (ms) of the newest value emitted; undefined before the first. */
@@ -43,6 +46,8 @@ export class NodeTracker {
   private skipNext = false;
   private holding = false;
   private held: NodeSample[] = [];
+  /** Values were dropped upstream while a read-back was already under way: read back again after it. */
+  private lossWhileHolding = false;
 
   constructor(
     readonly key: string,
@@ -64,6 +69,31 @@ export class NodeTracker {
     this.firstAfterCreate = true;
     this.holding = backfill && this.watermark !== undefined;
     this.held = [];
+  }
+
+  /**
+   * Values were dropped upstream of us while the item stayed monitored (the
+   * server's queue overflowed, or publishing was paused): hold live values
+   * until the interval after the watermark is read back from history.
+   * Returns false when nothing was started: no watermark yet (nothing to
+   * read back to), or a read-back is under way (then one more follows it).
+   */
+  beginRecovery(): boolean {
+    if (this.holding) {
+      this.lossWhileHolding = true;
+      return false;
+    }
+    if (this.watermark === undefined) return false;
+    this.holding = true;
+    this.held = [];
+    return true;
+  }
+
+  /** True once after a read-back during which more values were dropped (see `beginRecovery`). */
+  takeLossWhileHolding(): boolean {
+    const lost = this.lossWhileHolding;
+    this.lossWhileHolding = false;
+    return lost;
   }
 
   /** A value from the subscription; returns what to emit now (nothing while holding). */
@@ -98,10 +128,9 @@ export class NodeTracker {
     this.held = [];
     this.holding = false;
     for (const s of held) {
-      if (this.firstAfterCreate) {
-        this.firstAfterCreate = false;
-        if (this.watermark !== undefined && s.sourceTime <= this.watermark) continue;
-      }
+      this.firstAfterCreate = false;
+      // Not newer than what went out: it came back with the history (or was sent before the link broke).
+      if (this.watermark !== undefined && s.sourceTime <= this.watermark) continue;
       out.push(this.emit(s, 'live', now));
     }
     return out;

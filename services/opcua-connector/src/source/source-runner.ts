@@ -14,6 +14,7 @@ import {
   promoteOpaque,
   readRawHistory,
   resolveConfiguredNodeId,
+  securityPolicyOf,
   TypeHierarchy,
   variantToJson,
   type ClientPki,
@@ -207,7 +208,12 @@ export class SourceRunner {
     this.failStreak = 0;
     this.lastError = undefined;
     this.metrics.connected.set({ source: this.id }, 1);
-    this.connectionEvent(this.everConnected ? 'connector.reconnected' : 'connector.connected', 200, `session to ${this.source.endpointUrl} open (${this.source.securityMode}/${this.source.securityPolicy})`);
+    this.connectionEvent(this.everConnected ? 'connector.reconnected' : 'connector.connected', 200, `session to ${this.source.endpointUrl} open (${this.source.securityMode}/${this.source.securityPolicy})`, {
+      securityMode: this.source.securityMode,
+      securityPolicyUri: securityPolicyOf(this.source.securityPolicy),
+      ...(conn.serverApplicationUri ? { serverApplicationUri: conn.serverApplicationUri } : {}),
+      endpoints: conn.endpoints.map((e) => ({ ...e })),
+    });
     this.everConnected = true;
     this.log.info({ endpointUrl: this.source.endpointUrl, securityMode: this.source.securityMode, limits: conn.limits }, 'session open');
 
@@ -466,7 +472,14 @@ export class SourceRunner {
 
   // ------------------------------------------------------------------ backfill
 
-  private async backfill(conn: ReadOnlyConnection, keys: readonly string[], alive: number): Promise<void> {
+  /**
+   * Reads what each held node missed back from history and releases it.
+   * After a reconnection (`alive` = when data was last received) the read
+   * starts shortly before that; when values were dropped during a session
+   * (`alive` undefined) it starts at the watermark. `cause` prefixes the
+   * reason of gaps it records.
+   */
+  private async backfill(conn: ReadOnlyConnection, keys: readonly string[], alive: number | undefined, cause?: string): Promise<void> {
     const now = Date.now();
     const oldest = now - this.settings.backfillMaxSpan;
     const requests: Array<{ key: string; nodeId: NodeId; after: number }> = [];
@@ -479,9 +492,9 @@ export class SourceRunner {
         continue;
       }
       // Values between the watermark and the last data received were all delivered; only after that can one be missing.
-      let after = Math.max(t.watermark, alive - this.settings.backfillMargin);
+      let after = alive === undefined ? t.watermark : Math.max(t.watermark, alive - this.settings.backfillMargin);
       if (after < oldest) {
-        gaps.push({ key, from: after, to: oldest, reason: `older than backfillMaxSpan (${this.settings.backfillMaxSpan} ms)` });
+        gaps.push({ key, from: after, to: oldest, reason: because(cause, `older than backfillMaxSpan (${this.settings.backfillMaxSpan} ms)`) });
         after = oldest;
       }
       requests.push({ key, nodeId: resolveConfiguredNodeId(key, conn.namespaces), after });
@@ -492,10 +505,11 @@ export class SourceRunner {
       let values = 0;
       for (const o of outcomes) {
         const req = requests.find((r) => r.key === o.key)!;
-        if (!o.ok) gaps.push({ key: o.key, from: req.after, to: now, reason: o.status });
+        if (!o.ok) gaps.push({ key: o.key, from: req.after, to: now, reason: because(cause, o.status) });
         values += o.values.length;
         await this.promoteIfNeeded(conn, o.values);
-        this.enqueue(() => this.release(o.key, o.ok ? o.values.map((dv) => toNodeSample(dv, now)) : null));
+        // A read from a session that has ended since: the next session holds and reads back itself.
+        this.enqueue(() => (this.conn === conn ? this.release(o.key, o.ok ? o.values.map((dv) => toNodeSample(dv, now)) : null) : undefined));
       }
       this.log.info({ nodes: requests.length, values, failed: outcomes.filter((o) => !o.ok).length }, 'backfill read');
     }
@@ -508,6 +522,9 @@ export class SourceRunner {
     if (!t) return;
     const emissions = t.completeBackfill(history, Date.now());
     if (emissions.length > 0) this.emitSamples(emissions.map((e) => ({ key, e })));
+    // More values were dropped while this read-back ran: read once more from the new watermark.
+    const conn = this.conn;
+    if (t.takeLossWhileHolding() && conn && this.settings.backfill && t.beginRecovery()) this.recover(conn, [key], 'the server dropped values (queue overflow) during a read-back');
   }
 
   private recordGaps(gaps: Array<{ key: string; from: number; to: number; reason: string }>): void {
@@ -567,6 +584,7 @@ export class SourceRunner {
   private async onNotification(conn: ReadOnlyConnection, sub: SubState, message: { notificationData?: unknown[] | null }): Promise<void> {
     const now = Date.now();
     const out: Array<{ key: string; e: Emission }> = [];
+    const overflowed: string[] = [];
     for (const data of message.notificationData ?? []) {
       const name = (data as { schema?: { name?: string } }).schema?.name;
       if (name === 'DataChangeNotification') {
@@ -578,7 +596,9 @@ export class SourceRunner {
           if (key === undefined) continue;
           const t = this.trackers.get(key);
           if (!t) continue;
-          for (const e of t.onLive(toNodeSample(item.value, now), now)) out.push({ key, e });
+          const sample = toNodeSample(item.value, now);
+          if (hasOverflowBit(sample.status)) this.onOverflow(key, t, sample, overflowed);
+          for (const e of t.onLive(sample, now)) out.push({ key, e });
         }
       } else if (name === 'EventNotificationList') {
         const events = (data as { events?: Array<{ clientHandle: number; eventFields?: Array<{ value: unknown }> | null }> | null }).events ?? [];
@@ -589,6 +609,45 @@ export class SourceRunner {
       }
     }
     if (out.length > 0) this.emitSamples(out);
+    if (overflowed.length > 0) this.recover(conn, overflowed, 'the server dropped values (queue overflow)');
+  }
+
+  /**
+   * The server's queue for an item overflowed: it dropped values between the
+   * last one we have and this one. Read them back from history (holding this
+   * and later live values meanwhile), or, with backfill off or before any
+   * value was sent, record the interval as a gap.
+   */
+  private onOverflow(key: string, t: NodeTracker, sample: NodeSample, overflowed: string[]): void {
+    this.metrics.overflows.inc({ source: this.id });
+    if (this.settings.backfill && t.beginRecovery()) {
+      overflowed.push(key);
+      return;
+    }
+    // A read-back is under way (the tracker asks for another after it), or this is the node's first
+    // value: nothing was sent before it to measure a gap from.
+    if (t.isHolding || t.watermark === undefined) return;
+    this.recordGaps([{ key, from: t.watermark, to: sample.sourceTime, reason: 'the server dropped values (queue overflow)' }]);
+  }
+
+  /**
+   * Values of monitored items were lost upstream (`cause`): read the interval
+   * after each node's watermark back from history, off the notification
+   * chain so other nodes keep flowing. The trackers already hold live values.
+   */
+  private recover(conn: ReadOnlyConnection, keys: readonly string[], cause: string): void {
+    this.log.warn({ nodes: keys.length, cause }, 'reading dropped values back from history');
+    this.backfill(conn, keys, undefined, cause).catch((err: unknown) => {
+      // The session went: the next one reads everything after the watermarks back anyway.
+      if (this.conn !== conn) return;
+      this.log.error({ err: errorMessage(err), nodes: keys.length }, 'reading dropped values back failed; recording gaps');
+      const now = Date.now();
+      this.enqueue(() => {
+        const gaps = keys.map((key) => ({ key, from: this.trackers.get(key)?.watermark ?? now, to: now, reason: `${cause}; history read failed: ${errorMessage(err)}` }));
+        for (const key of keys) this.release(key, null);
+        this.recordGaps(gaps);
+      });
+    });
   }
 
   private async typeName(conn: ReadOnlyConnection, typeId: string): Promise<string> {
@@ -666,10 +725,11 @@ export class SourceRunner {
     this.track(0, this.spool.appendMany(otEventsV1, events, { state: { [stateKeys.eventSeq(this.id)]: this.nextEventSeq } }));
   }
 
-  private connectionEvent(type: string, severity: number, message: string): void {
+  /** The connector's own connection change as an event; `extra` adds to its attributes (what was negotiated, what the server offers). */
+  private connectionEvent(type: string, severity: number, message: string, extra: Record<string, JsonValue> = {}): void {
     const now = Date.now();
     this.emitEvents(
-      [{ eventId: `${this.id}:${type}:${now}`.slice(0, 200), sourceId: this.id, kind: 'connection', type, time: iso(now), receivedTime: iso(now), severity, message: message.slice(0, 4000), attributes: { endpointUrl: this.source.endpointUrl } as Record<string, JsonValue> }],
+      [{ eventId: `${this.id}:${type}:${now}`.slice(0, 200), sourceId: this.id, kind: 'connection', type, time: iso(now), receivedTime: iso(now), severity, message: message.slice(0, 4000), attributes: { endpointUrl: this.source.endpointUrl, ...extra } }],
       'connection',
     );
   }
@@ -695,10 +755,17 @@ export class SourceRunner {
 
   // Back-pressure: the server keeps values in its queues (and history) while publishing is off,
   // instead of us buffering without bound or dropping.
+  // An item with a queue of one keeps only its newest value and sets no Overflow bit (Part 4,
+  // 5.12.1.5), so whatever changed while publishing was off is read back from history on resume.
   private setPaused(paused: boolean): void {
     this.paused = paused;
     if (paused) this.metrics.backpressure.inc({ source: this.id });
     this.log.warn({ paused, pending: this.pendingSamples }, paused ? 'spool behind: publishing paused' : 'spool caught up: publishing resumed');
+    const conn = this.conn;
+    if (!paused && conn && this.settings.backfill) {
+      const keys = [...this.nodes.entries()].filter(([key, n]) => n.monitored && n.config.queueSize <= 1 && this.trackers.get(key)!.beginRecovery()).map(([key]) => key);
+      if (keys.length > 0) this.recover(conn, keys, 'publishing was paused while the spool caught up');
+    }
     for (const sub of this.subs.values()) {
       sub.subscription.setPublishingMode(!paused).catch((err: unknown) => this.log.warn({ err: errorMessage(err) }, 'changing the publishing mode failed'));
     }
@@ -721,6 +788,18 @@ function sleep(ms: number): Promise<void> {
 }
 
 /** A DataValue as a node sample: JSON value and type, status, times (source time falls back to server time, then `now`). */
+/** StatusCode InfoType = DataValue (0x400) with the Overflow bit (0x80): the server discarded values before this one. */
+const OVERFLOW_BITS = 0x480;
+
+/** True when the server flagged this value: its queue overflowed and values were dropped. */
+export function hasOverflowBit(status: number): boolean {
+  return (status & OVERFLOW_BITS) === OVERFLOW_BITS;
+}
+
+function because(cause: string | undefined, reason: string): string {
+  return cause ? `${cause}: ${reason}` : reason;
+}
+
 export function toNodeSample(dv: DataValue, now: number): NodeSample {
   const { value, dataType } = variantToJson(dv.value);
   const serverTime = dv.serverTimestamp?.getTime();
