@@ -159,6 +159,8 @@ export interface PlantSimulator {
   scenarioResults(): StepResult[];
   /** Trusts a client certificate (DER buffer or PEM/DER file). */
   trustCertificate(cert: Buffer | string): Promise<void>;
+  /** Trusts a user's certificate for X.509 login (DER buffer or PEM/DER file); untrusted ones are refused. */
+  trustUserCertificate(cert: Buffer | string): Promise<void>;
   stats(): SimulatorStats;
   /** Stops scenario timers, the tick loop and the server, and releases the PKI. */
   stop(): Promise<void>;
@@ -457,6 +459,7 @@ export async function startPlantSimulator(options: PlantSimulatorOptions = {}): 
     scheduleScenario: (steps) => runner.schedule(steps.map((s) => scenarioStepSchema.parse(s)), ticker.lastPublished + model.tickMs),
     scenarioResults: () => runner.results(),
     trustCertificate: (cert) => certificateManager.trustCertificate(typeof cert === 'string' ? readCertificateDer(cert) : cert),
+    trustUserCertificate: (cert) => userCertificateManager.trustCertificate(typeof cert === 'string' ? readCertificateDer(cert) : cert),
     stats: () => ({ tags: model.tags.length, valueChanges: totalChanges, sessions: server.currentSessionCount ?? 0, subscriptions: server.currentSubscriptionCount ?? 0, monitoredItems: monitoredItems(), lastPublished: ticker.lastPublished }),
     stop: () => {
       stopping ??= (async () => {
