@@ -15,3 +15,4 @@ export * from './normalise/ot-event.normaliser';
 export * from './normalise/it-event.normaliser';
 export * from './normalise/telemetry.normaliser';
 export * from './rules/rule-loader';
+export * from './normalise/stored-events';

@@ -16,6 +16,13 @@ import { API_METRICS, LOGGER, PG_POOL, SETTINGS } from './common/tokens';
 import { CompletenessController } from './completeness/completeness.controller';
 import { CompletenessRepository } from './completeness/completeness.repository';
 import type { AnalyticsSettings } from './config';
+import { HuntJobsController } from './hunt/hunt-jobs.controller';
+import { HuntJobs } from './hunt/hunt-jobs.service';
+import { HuntController } from './hunt/hunt.controller';
+import { HuntRepository } from './hunt/hunt.repository';
+import { HuntService } from './hunt/hunt.service';
+import { InventoryController } from './inventory/inventory.controller';
+import { InventoryRepository } from './inventory/inventory.repository';
 import { KpiController } from './kpi/kpi.controller';
 import { KpiRepository } from './kpi/kpi.repository';
 import { LatestController } from './latest/latest.controller';
@@ -33,7 +40,7 @@ export class AppModule {
   static forRoot(settings: AnalyticsSettings, deps: { logger: Logger; pool: Pool; metrics: ApiMetrics }): DynamicModule {
     return {
       module: AppModule,
-      controllers: [AssetsController, SeriesController, TimeseriesController, LatestController, KpiController, CompletenessController, AlertsController],
+      controllers: [AssetsController, SeriesController, TimeseriesController, LatestController, KpiController, CompletenessController, AlertsController, HuntController, HuntJobsController, InventoryController],
       providers: [
         { provide: SETTINGS, useValue: settings },
         { provide: LOGGER, useValue: deps.logger },
@@ -52,6 +59,10 @@ export class AppModule {
         KpiRepository,
         CompletenessRepository,
         AlertsRepository,
+        HuntRepository,
+        HuntService,
+        HuntJobs,
+        InventoryRepository,
       ],
     };
   }

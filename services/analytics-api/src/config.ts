@@ -2,6 +2,7 @@ import { fields } from '@weir/config';
 import { observabilitySettingsSchema } from '@weir/observability';
 import { databaseSettingsSchema } from '@weir/timescale';
 import { z } from 'zod';
+import { huntSectionSchema } from './hunt/hunt.config';
 
 /** The roles a caller can have, least to most privileged (see README "Roles"). */
 export const ROLES = ['viewer', 'analyst', 'soc', 'admin'] as const;
@@ -71,6 +72,8 @@ export const analyticsSettingsSchema = z.object({
   database: databaseSettingsSchema.extend({ applicationName: z.string().min(1).max(63).default('weir-analytics-api') }),
   observability: observabilitySettingsSchema.default({ logLevel: 'info', opsHost: '127.0.0.1', opsPort: 9465 }),
   api: apiSectionSchema.default(apiSectionSchema.parse({})),
+  /** Retro-hunts and the inventory (`WEIR_HUNT__*`, see README "Retro-hunts and inventory (SOC)"). */
+  hunt: huntSectionSchema.default(huntSectionSchema.parse({})),
 });
 /** The analytics API's settings after validation. */
 export type AnalyticsSettings = z.infer<typeof analyticsSettingsSchema>;
