@@ -136,6 +136,11 @@ export class RangeSource implements HistorianSource {
         this.ctx.logger.info({ source: this.id, tags: tags.length }, 'historian connected');
         return tags;
       })
+      .catch((err: unknown) => {
+        // Counted like a failed read: refused credentials or an unreachable historian fail here, before any read, on every retry.
+        this.ctx.metrics.requests.inc({ source: this.id, outcome: 'error' });
+        throw err;
+      })
       .finally(() => (this.connecting = undefined));
     return this.connecting;
   }

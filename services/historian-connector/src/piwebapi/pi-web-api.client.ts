@@ -73,7 +73,8 @@ export class PiWebApiClient {
           }
           if (status < 200 || status >= 300) {
             const retryable = status >= 500 || status === 429;
-            reject(new HistorianError('HISTORIAN.PI_ERROR', `${what} answered ${status}: ${piErrors(body) ?? (parsed ? JSON.stringify(body ?? null).slice(0, 300) : snippet(text))}`, { status, retryable }));
+            const detail = piErrors(body) ?? (text.length === 0 ? res.statusMessage || 'no body' : parsed ? JSON.stringify(body ?? null).slice(0, 300) : snippet(text));
+            reject(new HistorianError('HISTORIAN.PI_ERROR', `${what} answered ${status}: ${detail}${status === 401 || status === 403 ? `; ${this.refusedHint(res)}` : ''}`, { status, retryable }));
             return;
           }
           if (!parsed) {
@@ -93,6 +94,24 @@ export class PiWebApiClient {
       req.on('error', (err) => reject(new HistorianError('HISTORIAN.UNREACHABLE', `${what}: ${err.message}`, { retryable: true }, { cause: err })));
       req.end();
     });
+  }
+
+  /**
+   * What a 401/403 means for this source's settings. Servers behind OAuth
+   * often answer a refused bearer token with an empty body and say why only
+   * in `WWW-Authenticate` (`error="invalid_token", error_description="..."`).
+   */
+  private refusedHint(res: IncomingMessage): string {
+    const challenge = res.headers['www-authenticate'];
+    const why = challenge ? ` (server: ${String(challenge).slice(0, 300)})` : '';
+    switch (this.settings.auth.type) {
+      case 'none':
+        return `PI Web API wants credentials and none are configured: set auth${why}`;
+      case 'basic':
+        return `the credentials of user "${this.settings.auth.username}" (auth.type basic) were refused${why}`;
+      case 'bearer':
+        return `the bearer token (auth.type bearer) was refused; it may be wrong or expired${why}`;
+    }
   }
 }
 
