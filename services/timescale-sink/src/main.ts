@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { ConfigError, loadConfig, redact, type LoadedConfig } from '@weir/config';
-import { createLogger } from '@weir/observability';
+import { createLogger, GracefulShutdown } from '@weir/observability';
 import { AppModule } from './app.module';
 import { sinkSettingsSchema, type SinkSettings } from './config';
 
@@ -25,12 +25,16 @@ async function main(): Promise<void> {
   const { config, unusedEnv } = loaded;
   const logger = createLogger({ service: 'timescale-sink', level: config.observability.logLevel });
   logger.info({ settings: redact(config), unusedEnv }, 'starting timescale-sink');
+  // SIGTERM/SIGINT close the application: consumers commit what they wrote, then producer and pool close,
+  // then the process exits 0. (Nest's own shutdown hooks re-raise the signal and end the process by it.)
+  const shutdown = new GracefulShutdown(logger);
+  shutdown.installSignalHandlers();
   try {
     const app = await NestFactory.createApplicationContext(AppModule.forRoot(config, { logger }), { logger: ['error', 'warn'] });
-    // SIGTERM/SIGINT close the application: consumers commit what they wrote, then producer and pool close.
-    app.enableShutdownHooks();
+    shutdown.add({ name: 'application', stop: () => app.close() });
   } catch (err) {
     logger.fatal({ err, code: (err as { code?: string }).code }, 'timescale-sink failed to start');
+    await shutdown.shutdown().catch(() => undefined);
     process.exit(1);
   }
 }

@@ -15,7 +15,7 @@ import {
   type TopicDefinition,
 } from '@weir/contracts';
 import { DLQ_HEADERS, type BatchingProducer } from '@weir/kafka';
-import { createTestDatabase, uniqueTopicPrefix, type TestDatabase } from '@weir/testing';
+import { createTestDatabase, uniqueTopicPrefix, waitFor, type TestDatabase } from '@weir/testing';
 import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { SequenceGapDetector } from '../src/completeness/sequence-gap.detector';
@@ -139,6 +139,39 @@ describe('machine state intervals and completeness (hand-built scenario)', () =>
     ]);
     await detector.detectAll();
     expect(await sequenceGaps()).toEqual([{ seq_from: 10, seq_to: 11, from: 100, to: 120 }]);
+  });
+
+  it('starts a new interval when the down reason changes while the machine stays down, also when that reason arrives late', async () => {
+    const B = 'plant-b';
+    const b = (seq: number, nodeId: string, seconds: number, value: string | number): TelemetryEnrichedV1 =>
+      sample({ sourceId: B, nodeId, seq, sourceTime: at(seconds), value, dataType: typeof value === 'string' ? 'String' : 'Int32' });
+    const ofB = () =>
+      withDb(db.url, async (c) =>
+        (
+          await c.query(
+            `select extract(epoch from i.start_time - $1::timestamptz)::int as "from", extract(epoch from i.end_time - $1::timestamptz)::int as "to", i.state, i.reason_code as reason
+               from machine_state_intervals i join series s on s.id = i.series_id where s.source_id = $2 and s.node_id = $3 order by i.start_time`,
+            [at(0), B, STATE],
+          )
+        ).rows,
+      );
+    const rowsOfB = `select count(*) from (select series_id from telemetry union all select series_id from telemetry_other) t join series s on s.id = t.series_id where s.source_id = '${B}'`;
+    // A jam (303) that turns into an electrical fault (302) without the machine running in between.
+    const first = [b(1, STATE, 0, 'down'), b(2, REASON, 0, 303), b(4, STATE, 60, 'running'), b(5, REASON, 60, 0)];
+    await producer.sendMany(telemetryEnrichedV1, first);
+    await waitForCount(db.url, rowsOfB, first.length);
+    expect(await ofB()).toEqual([
+      { from: 0, to: 60, state: 'down', reason: 303 },
+      { from: 60, to: null, state: 'running', reason: null },
+    ]);
+    await producer.sendMany(telemetryEnrichedV1, [b(3, REASON, 40, 302)]);
+    await waitForCount(db.url, rowsOfB, first.length + 1);
+    await waitFor(async () => ((await ofB()).length === 3 ? true : undefined), { timeoutMs: 20_000, what: 'the interval split by the late reason' });
+    expect(await ofB()).toEqual([
+      { from: 0, to: 40, state: 'down', reason: 303 },
+      { from: 40, to: 60, state: 'down', reason: 302 },
+      { from: 60, to: null, state: 'running', reason: null },
+    ]);
   });
 
   it('reports covered and missing intervals per series, from sequence and connector gaps', async () => {
