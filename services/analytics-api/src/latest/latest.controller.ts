@@ -20,7 +20,8 @@ export interface AssetLatestDto {
   level: string;
   name: string;
   siteId: string | null;
-  state: { state: string; reasonCode: number | null; reason: string | null; since: string } | null;
+  /** `since`: when the machine entered the state; `reasonSince`: when the current reason began (later, when the reason changed meanwhile). */
+  state: { state: string; reasonCode: number | null; reason: string | null; since: string; reasonSince: string } | null;
   values: { seriesId: number; name: string; unit: string | null; t: string | null; value: unknown; status: number | null; quality: string | null }[];
 }
 
@@ -58,7 +59,7 @@ export class LatestController {
           level: r.level,
           name: r.asset_name,
           siteId: r.site_id,
-          state: st ? { state: st.state, reasonCode: st.reason_code, reason: st.reason, since: st.since.toISOString() } : null,
+          state: st ? { state: st.state, reasonCode: st.reason_code, reason: st.reason, since: st.since.toISOString(), reasonSince: st.reason_since.toISOString() } : null,
           values: [],
         };
         byAsset.set(r.asset_id, a);

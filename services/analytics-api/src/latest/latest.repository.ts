@@ -22,7 +22,10 @@ export interface MachineStateRow {
   state: string;
   reason_code: number | null;
   reason: string | null;
+  /** When the machine entered its state (intervals of the same state with other reasons before it included). */
   since: Date;
+  /** When the current reason began (the current interval's start). */
+  reason_since: Date;
 }
 
 const SUBTREE = `($2::text IS NULL OR a.asset_id = $2 OR a.path LIKE (SELECT replace(replace(replace(p.path, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '/%' FROM kpi.assets p WHERE p.asset_id = $2))`;
@@ -52,9 +55,14 @@ export class LatestRepository {
   /** Current state of the machines in the subtree. */
   machineStates(sites: string[] | null, assetId: string | null): Promise<MachineStateRow[]> {
     return this.db.query<MachineStateRow>(
-      `SELECT ms.machine_id, i.state, i.reason_code, rc.name AS reason, i.start_time AS since
+      `SELECT ms.machine_id, i.state, i.reason_code, rc.name AS reason, coalesce(prev.end_time, first.start_time) AS since, i.start_time AS reason_since
          FROM kpi.machine_series ms JOIN kpi.assets a ON a.asset_id = ms.machine_id
          CROSS JOIN LATERAL (SELECT * FROM machine_state_intervals x WHERE x.series_id = ms.series_id ORDER BY x.start_time DESC LIMIT 1) i
+         -- A down machine whose reason changed is still down since it went down: the state began where the
+         -- last interval of another state ended (or with the series' first interval).
+         LEFT JOIN LATERAL (SELECT x.end_time FROM machine_state_intervals x WHERE x.series_id = ms.series_id AND x.start_time < i.start_time AND x.state <> i.state
+                              ORDER BY x.start_time DESC LIMIT 1) prev ON true
+         LEFT JOIN LATERAL (SELECT x.start_time FROM machine_state_intervals x WHERE x.series_id = ms.series_id ORDER BY x.start_time LIMIT 1) first ON true
          LEFT JOIN kpi.reason_codes rc ON rc.code = i.reason_code
         WHERE ms.role = 'state' AND ($1::text[] IS NULL OR a.site_id = ANY ($1)) AND ${SUBTREE}`,
       [sites, assetId],
