@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { isoTime, jsonValue, sequenceNumber, sourceId, statusCode } from './common';
+import { regexes } from 'zod/v4/core';
+import { isJsonValue, isoTime, jsonValue, sequenceNumber, sourceId, statusCode } from './common';
 import { defineTopic } from './topic';
 
 /** Where a sample came from: live subscription or a historian read. */
@@ -45,10 +46,56 @@ export function seriesKey(sample: { sourceId: string; nodeId: string }): string 
   return `${sample.sourceId}|${sample.nodeId}`;
 }
 
+const ISO_TIME = regexes.datetime({ offset: true, local: false, precision: null });
+const SOURCE_ID = /^[A-Za-z0-9._:/-]+$/;
+const ORIGINS: ReadonlySet<unknown> = new Set(telemetryOrigin.options);
+const RAW_KEYS: ReadonlySet<string> = new Set(Object.keys(telemetryRawV1Schema.shape));
+
+const optionalString = (v: unknown, max: number): boolean => v === undefined || (typeof v === 'string' && v.length <= max);
+const optionalTime = (v: unknown): boolean => v === undefined || (typeof v === 'string' && ISO_TIME.test(v));
+
+/**
+ * The schema's rules for a raw sample written out by hand (zod's own
+ * date-time pattern included): decoding every sample through zod cost about
+ * as much as parsing its JSON. Anything unusual (an unknown key, a value it
+ * is unsure of) returns false and goes through the schema.
+ */
+export function acceptsTelemetryRaw(v: unknown): boolean {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const m = v as Record<string, unknown>;
+  for (const key in m) if (!RAW_KEYS.has(key)) return false;
+  const { sourceId: src, nodeId, seq, status } = m;
+  return (
+    typeof src === 'string' &&
+    src.length <= 200 &&
+    SOURCE_ID.test(src) &&
+    typeof nodeId === 'string' &&
+    nodeId.length >= 1 &&
+    nodeId.length <= 1000 &&
+    typeof seq === 'number' &&
+    Number.isSafeInteger(seq) &&
+    seq >= 0 &&
+    ORIGINS.has(m['origin']) &&
+    isJsonValue(m['value']) &&
+    typeof status === 'number' &&
+    Number.isSafeInteger(status) &&
+    status >= 0 &&
+    status <= 0xffffffff &&
+    typeof m['sourceTime'] === 'string' &&
+    ISO_TIME.test(m['sourceTime']) &&
+    optionalTime(m['serverTime']) &&
+    optionalTime(m['receivedTime']) &&
+    optionalString(m['dataType'], 100) &&
+    optionalString(m['browsePath'], 2000) &&
+    (m['heartbeat'] === undefined || typeof m['heartbeat'] === 'boolean')
+  );
+}
+
 /** Raw samples from OPC UA connectors and historians. */
 export const telemetryRawV1 = defineTopic({
   name: 'ot.telemetry.raw.v1',
   description: 'Samples as read from OPC UA servers and historians, with status and timestamps, before context is added',
   schema: telemetryRawV1Schema,
   key: seriesKey,
+  accepts: acceptsTelemetryRaw,
 });

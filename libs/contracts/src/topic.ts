@@ -17,6 +17,14 @@ export interface TopicDefinition<S extends z.ZodType = z.ZodType> {
   readonly cleanupPolicy: TopicCleanupPolicy;
   /** Partitions to create when the topic is provisioned, unless configured otherwise. */
   readonly defaultPartitions: number;
+  /**
+   * A fast check for hot topics: true only when `schema` accepts the value and
+   * would return an equal object (no unknown keys to strip, no defaults to
+   * fill), so decoding can skip the schema; false means "ask the schema",
+   * which then accepts, strips or explains. Proved against the schema by
+   * tests; never the only check of a rejected value.
+   */
+  readonly accepts?: (value: unknown) => boolean;
 }
 
 /** Declares a topic; fills in defaults so every definition is complete. */
@@ -27,6 +35,7 @@ export function defineTopic<S extends z.ZodType>(def: {
   key: (message: z.infer<S>) => string;
   cleanupPolicy?: TopicCleanupPolicy;
   defaultPartitions?: number;
+  accepts?: (value: unknown) => boolean;
 }): TopicDefinition<S> {
   if (!/^[a-z0-9-]+(\.[a-z0-9-]+)+\.v[0-9]+$/.test(def.name)) {
     throw new Error(`CONTRACTS.BAD_TOPIC_NAME: "${def.name}" is not <domain>.<entity>[.<stage>].v<major>`);
