@@ -122,9 +122,10 @@ function checkCommon(objects: K8sObject[], enabled: readonly string[]): void {
   expect(migrate?.image).toMatch(/\/timescale-sink:/);
   expect(migrate && envOf(migrate, 'WEIR_DATABASE__URL')?.valueFrom?.secretKeyRef?.name).toBeTruthy();
 
-  // Horizontal scaling for the consumers, and only for them.
+  // Horizontal scaling for the partitioned consumers, and only for them (the correlator's state is not partitioned).
   const hpas = byKind(objects, 'HorizontalPodAutoscaler');
-  expect(hpas.map((h) => (h.spec as { scaleTargetRef: { name: string } }).scaleTargetRef.name).sort()).toEqual(['weir-correlator', 'weir-enricher', 'weir-timescale-sink']);
+  expect(hpas.map((h) => (h.spec as { scaleTargetRef: { name: string } }).scaleTargetRef.name).sort()).toEqual(['weir-enricher', 'weir-timescale-sink']);
+  expect(named(objects, 'Deployment', 'weir-correlator')?.spec?.['replicas']).toBe(1);
   for (const h of hpas) expect(named(objects, 'Deployment', (h.spec as { scaleTargetRef: { name: string } }).scaleTargetRef.name)?.spec?.['replicas'], h.metadata.name).toBeUndefined();
 
   // One-way rule: OT-side connectors accept only the ops port from the monitoring namespace,
@@ -192,6 +193,9 @@ describe.skipIf(!helm)('Helm chart helm/weir', () => {
     expect(c && envOf(c, 'WEIR_CONFIG_FILE')?.value).toBe('/etc/weir/config/config.yaml');
     expect(pod?.volumes?.find((v) => v.name === 'kafka-ca')?.secret?.secretName).toBe('weir-kafka-ca');
     expect(pod?.volumes?.find((v) => v.name === 'state')?.persistentVolumeClaim?.claimName).toBe('weir-opcua-connector-state');
+    const correlator = named(objects, 'Deployment', 'weir-correlator');
+    expect(correlator && podSpec(correlator).volumes?.find((v) => v.name === 'state')?.persistentVolumeClaim?.claimName).toBe('weir-correlator-state');
+    expect(correlator?.spec?.['replicas']).toBe(1);
     const policy = named(objects, 'NetworkPolicy', 'weir-opcua-connector')?.spec as { egress: PolicyRule[] };
     expect(policy.egress.some((r) => r.to?.some((p) => p.ipBlock?.cidr === '10.20.30.0/24') && r.ports?.some((p) => p.port === 4840))).toBe(true);
     const sink = named(objects, 'Deployment', 'weir-timescale-sink');

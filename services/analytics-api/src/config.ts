@@ -70,7 +70,12 @@ export type ApiSection = z.infer<typeof apiSectionSchema>;
 /** Every setting of the analytics API, loaded once in main with `loadConfig(analyticsSettingsSchema, { env: process.env })`. */
 export const analyticsSettingsSchema = z.object({
   database: databaseSettingsSchema.extend({ applicationName: z.string().min(1).max(63).default('weir-analytics-api') }),
-  observability: observabilitySettingsSchema.default({ logLevel: 'info', opsHost: '127.0.0.1', opsPort: 9465 }),
+  // 9465: the API's own port is usually 8080 and the ops port of a co-located service 9464. The key's default,
+  // not only the section's, so setting another observability key does not move the port.
+  observability: observabilitySettingsSchema.extend({
+    /** Port of the health/metrics server; 0 picks a free one. */
+    opsPort: fields.port().default(9465),
+  }).default({ logLevel: 'info', opsHost: '127.0.0.1', opsPort: 9465 }),
   api: apiSectionSchema.default(apiSectionSchema.parse({})),
   /** Retro-hunts and the inventory (`WEIR_HUNT__*`, see README "Retro-hunts and inventory (SOC)"). */
   hunt: huntSectionSchema.default(huntSectionSchema.parse({})),
