@@ -27,7 +27,7 @@
  * existing broker; BENCH_PAIRS, BENCH_WARMUP, BENCH_MESSAGES to change the run)
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { erpWorkOrdersV1, itSecurityEventsV1, otEventsV1, securityAlertsV1, telemetryEnrichedV1, topicName, type AlertV1, type OtEventV1 } from '@weir/contracts';
 import { BatchingProducer, createKafkaClient, ensureTopics, kafkaSettingsSchema, provisioningOptions } from '@weir/kafka';
@@ -144,7 +144,11 @@ async function main(): Promise<void> {
     if (count !== MESSAGES) throw new Error(`BENCH.DATA_MISMATCH: bare consumer read ${count} of ${MESSAGES}`);
     return { items: count, wallMs, cpuMs: (cpu.user + cpu.system) / 1000 };
   };
-  const result = await compare({ pairs: PAIRS, warmup: WARMUP, ours, baseline: bare });
+  // The machine is shared: the 1-minute load average, sampled each second while the pairs run, goes with the result.
+  const loads: number[] = [loadavg()[0]!];
+  const sampler = setInterval(() => loads.push(loadavg()[0]!), 1000);
+  const result = await compare({ pairs: PAIRS, warmup: WARMUP, ours, baseline: bare }).finally(() => clearInterval(sampler));
+  loads.push(loadavg()[0]!);
 
   // End-to-end latency: open loop at 10/s, one alert per trigger.
   const stateDir = mkdtempSync(join(tmpdir(), 'bench-state-'));
@@ -209,6 +213,7 @@ async function main(): Promise<void> {
     bare_cpu_ms_per_million: Math.round(cpuPerMillion(result.baseline)),
     alert_latency_ms: { p50: Math.round(p(0.5)), p99: Math.round(p(0.99)), max: Math.round(latencies.at(-1)!), triggers: TRIGGERS, rate_per_s: 10 },
     environment: environment(),
+    load_avg_1m: { start: Number(loads[0]!.toFixed(2)), end: Number(loads.at(-1)!.toFixed(2)), min: Number(Math.min(...loads).toFixed(2)), max: Number(Math.max(...loads).toFixed(2)) },
   };
   recordResult(KEY, summary);
   process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);

@@ -10,6 +10,7 @@ export * from './sigma/sigma-value.matcher';
 export * from './sigma/sigma-rule.parser';
 export * from './engine/engine-state';
 export * from './engine/rule-set';
+export * from './engine/rule-index';
 export * from './engine/detection.engine';
 export * from './normalise/ot-event.normaliser';
 export * from './normalise/it-event.normaliser';

@@ -4,7 +4,8 @@ import { DetectionError } from '../detection.error';
 import { fieldOf, type DetectionEvent, type FieldValue } from '../detection-event';
 import type { CorrelationRule, CountCondition, DetectionRule, Rule, SigmaLevel } from '../sigma/sigma-rule';
 import { numericOf } from '../sigma/sigma-value.matcher';
-import { emptyEngineState, type EngineState, type EventRef, type IncidentEntry, type WindowEntry } from './engine-state';
+import { emptyEngineState, type EngineState, type EventRef, type IncidentEntry, type WindowEntry, type WorkOrderEntry } from './engine-state';
+import { RuleIndex } from './rule-index';
 import type { RuleSet } from './rule-set';
 
 /** Options of the engine; all times are event time. */
@@ -75,6 +76,7 @@ function holds(c: CountCondition, n: number): boolean {
 export class DetectionEngine {
   private state: EngineState = emptyEngineState();
   private ruleSet: RuleSet;
+  private index: RuleIndex;
   private readonly lateness: number;
   private readonly incidentWindow: number;
   private readonly minUpdateInterval: number;
@@ -84,9 +86,17 @@ export class DetectionEngine {
   private readonly maxRelated: number;
   private readonly product: string;
   private lastSweep = -Infinity;
+  /** The work orders of `state` by asset, built when first needed after a change. */
+  private workOrdersByAsset: Map<string, WorkOrderEntry[]> | undefined;
+  /**
+   * Window entry lists known to hold no entry of a temporal_ordered correlation's first rule (r = 0), so no
+   * chain can start in them; an insertion with r = 0 removes its list. Saves a scan of the list per hit.
+   */
+  private noChainStart = new WeakSet<WindowEntry[]>();
 
   constructor(ruleSet: RuleSet, options: DetectionEngineOptions = {}) {
     this.ruleSet = ruleSet;
+    this.index = new RuleIndex(ruleSet.rules);
     this.lateness = options.allowedLatenessMs ?? 300_000;
     this.incidentWindow = options.incidentWindowMs ?? 3_600_000;
     this.minUpdateInterval = options.minUpdateIntervalMs ?? 60_000;
@@ -109,6 +119,7 @@ export class DetectionEngine {
 
   /** Replaces the rules; state of rules that still exist (same id) is kept, the rest dropped. */
   setRules(ruleSet: RuleSet): void {
+    this.index = new RuleIndex(ruleSet.rules);
     this.ruleSet = ruleSet;
     for (const id of Object.keys(this.state.windows)) if (!ruleSet.byId.has(id)) delete this.state.windows[id];
     for (const id of Object.keys(this.state.firstSeen)) if (!ruleSet.byId.has(id)) delete this.state.firstSeen[id];
@@ -116,7 +127,12 @@ export class DetectionEngine {
 
   /** A deep copy of the state, as JSON-safe data. */
   snapshot(): EngineState {
-    return JSON.parse(JSON.stringify(this.state)) as EngineState;
+    return JSON.parse(this.serialise()) as EngineState;
+  }
+
+  /** The state as JSON text: what `snapshot` gives, serialised, without making the copy first (for checkpoints of a large state). */
+  serialise(): string {
+    return JSON.stringify(this.state);
   }
 
   /** Takes a state back (from `snapshot`); throws DETECTION.STATE_INVALID for anything else. */
@@ -126,6 +142,7 @@ export class DetectionEngine {
       throw new DetectionError('DETECTION.STATE_INVALID', 'not an engine state of version 1');
     }
     this.state = JSON.parse(JSON.stringify(s)) as EngineState;
+    this.workOrdersByAsset = undefined;
     this.setRules(this.ruleSet);
   }
 
@@ -149,6 +166,7 @@ export class DetectionEngine {
 
   /** Records a work order (from erp.work-orders.v1) for the absence extension; `undefined` deletes it (a tombstone). */
   applyWorkOrder(id: string, wo: { assetId: string; status: string; validFrom: string; validTo?: string | null | undefined; changedAt: string } | undefined): void {
+    this.workOrdersByAsset = undefined;
     if (!wo) {
       delete this.state.workOrders[id];
       return;
@@ -161,8 +179,16 @@ export class DetectionEngine {
 
   /** True when a work order is open on `assetId` at `time`. */
   hasOpenWorkOrder(assetId: string, time: number): boolean {
-    for (const wo of Object.values(this.state.workOrders)) {
-      if (wo.assetId !== assetId || wo.status === 'cancelled') continue;
+    if (!this.workOrdersByAsset) {
+      this.workOrdersByAsset = new Map();
+      for (const wo of Object.values(this.state.workOrders)) {
+        const list = this.workOrdersByAsset.get(wo.assetId);
+        if (list) list.push(wo);
+        else this.workOrdersByAsset.set(wo.assetId, [wo]);
+      }
+    }
+    for (const wo of this.workOrdersByAsset.get(assetId) ?? []) {
+      if (wo.status === 'cancelled') continue;
       if (wo.from <= time && (wo.to === undefined || time < wo.to)) return true;
     }
     return false;
@@ -182,8 +208,8 @@ export class DetectionEngine {
     const assetPath = fieldOf(event, 'asset.path');
     if (typeof assetId === 'string') ref.assetId = assetId;
     if (typeof assetPath === 'string') ref.assetPath = assetPath;
-    for (const rule of this.ruleSet.rules) {
-      if (rule.kind !== 'detection') continue;
+    // Only rules whose required values the event has can match (see RuleIndex); they come in rule order.
+    for (const rule of this.index.candidates(event)) {
       if (!rule.match(event) || !this.extensionsAllow(rule, event)) continue;
       // A first-seen hit is about its values: they scope its incident when the event names no asset.
       const groupValues: Record<string, FieldValue> = {};
@@ -245,18 +271,21 @@ export class DetectionEngine {
         if (raw === undefined || raw === null) continue;
         v = JSON.stringify(raw);
       }
-      const groupValues = Object.fromEntries(c.groupBy.map((g, i) => [g, values[i]!]));
       const key = stableKey(values as FieldValue[]);
       const groups = (this.state.windows[c.id] ??= {});
       const entries = (groups[key] ??= []);
-      const entry: WindowEntry = { t: hit.time, r: link.index, ev: hit.events, ...(v !== undefined ? { v } : {}) };
+      const entry: WindowEntry = v !== undefined ? { t: hit.time, r: link.index, ev: hit.events, v } : { t: hit.time, r: link.index, ev: hit.events };
       let at = entries.length;
       while (at > 0 && entries[at - 1]!.t > entry.t) at--;
-      entries.splice(at, 0, entry);
-      if (entries.length > this.maxEntries) entries.splice(0, entries.length - this.maxEntries);
+      if (at === entries.length) entries.push(entry);
+      else entries.splice(at, 0, entry);
+      if (entry.r === 0) this.noChainStart.delete(entries);
+      if (entries.length === this.maxEntries + 1) entries.shift();
+      else if (entries.length > this.maxEntries) entries.splice(0, entries.length - this.maxEntries);
       if (!isEager(c.condition)) continue;
       const fired = this.evaluateEager(c, entries);
       if (!fired) continue;
+      const groupValues = Object.fromEntries(c.groupBy.map((g, i) => [g, values[i]!]));
       // The entries that made the hit are used up, so the next hit needs new evidence.
       groups[key] = entries.filter((e) => !fired.includes(e));
       if (groups[key].length === 0) delete groups[key];
@@ -272,8 +301,11 @@ export class DetectionEngine {
     const span = c.timespanMs;
     const n = c.rules.length;
     if (c.type === 'temporal_ordered') {
+      if (this.noChainStart.has(entries)) return undefined;
+      let starts = false;
       for (let i = 0; i < entries.length; i++) {
         if (entries[i]!.r !== 0) continue;
+        starts = true;
         const chain = [entries[i]!];
         let cur = entries[i]!.t;
         for (let k = 1; k < n; k++) {
@@ -284,6 +316,7 @@ export class DetectionEngine {
         }
         if (chain.length === n) return chain;
       }
+      if (!starts) this.noChainStart.add(entries);
       return undefined;
     }
     for (let i = 0; i < entries.length; i++) {

@@ -12,8 +12,23 @@ function lastSegment(text: string | undefined): string {
   return m?.[1] ?? text;
 }
 
+type TargetClass = 'mode_change' | 'setpoint_change' | 'alarm_config_change' | 'alarm_suppression' | 'program_download';
+
+// The same few node and method names recur in every event of a plant: classify each once.
+const TARGET_CACHE = new Map<string, TargetClass | null>();
+
 /** What a written node or a called method does to the plant, judged by its name. */
-export function classifyTarget(name: string): 'mode_change' | 'setpoint_change' | 'alarm_config_change' | 'alarm_suppression' | 'program_download' | undefined {
+export function classifyTarget(name: string): TargetClass | undefined {
+  let c = TARGET_CACHE.get(name);
+  if (c === undefined) {
+    if (TARGET_CACHE.size >= 10_000) TARGET_CACHE.clear();
+    c = classifyName(name) ?? null;
+    TARGET_CACHE.set(name, c);
+  }
+  return c ?? undefined;
+}
+
+function classifyName(name: string): TargetClass | undefined {
   if (/(suppress|shelve|silence|inhibit|disable.*alarm|alarm.*disable)/i.test(name)) return 'alarm_suppression';
   if (/(limit|alarm.*(enable|level|delay|deadband)|(hi|lo)(hi|lo)?alarm)/i.test(name)) return 'alarm_config_change';
   if (/(download|program|firmware|logic|project)/i.test(name)) return 'program_download';

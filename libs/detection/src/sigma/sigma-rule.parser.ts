@@ -1,7 +1,7 @@
 import { isMap, LineCounter, parseAllDocuments, type Document } from 'yaml';
 import { mapSigmaField } from '../field-mapping';
 import { parseTimespan } from '../timespan';
-import { compileDetection, DetectionCompileError } from './sigma-detection.compiler';
+import { compileDetectionWithRequirements, DetectionCompileError, type CompiledDetection } from './sigma-detection.compiler';
 import type { CorrelationRule, CountCondition, DetectionRule, Rule, RuleProblem, SigmaLevel, WeirExtensions } from './sigma-rule';
 
 const LEVELS: readonly SigmaLevel[] = ['informational', 'low', 'medium', 'high', 'critical'];
@@ -128,14 +128,14 @@ function parseDocumentRule(raw: unknown, file: string, index: number): Rule {
   if (hasDetection) {
     const ls = r['logsource'] ?? {};
     if (typeof ls !== 'object' || Array.isArray(ls)) throw new RuleSyntaxError('"logsource" must be a map', ['logsource']);
-    let match;
+    let compiled: CompiledDetection;
     try {
-      match = compileDetection(r['detection'], mapSigmaField);
+      compiled = compileDetectionWithRequirements(r['detection'], mapSigmaField);
     } catch (err) {
       if (err instanceof DetectionCompileError) throw new RuleSyntaxError(err.message, err.path);
       throw err;
     }
-    const rule: DetectionRule = { ...common, kind: 'detection', logsource: Object.fromEntries(Object.entries(ls as Record<string, unknown>).map(([k, v]) => [k, String(v)])), match };
+    const rule: DetectionRule = { ...common, kind: 'detection', logsource: Object.fromEntries(Object.entries(ls as Record<string, unknown>).map(([k, v]) => [k, String(v)])), match: compiled.match, requires: compiled.requires };
     return rule;
   }
   const c = r['correlation'];

@@ -1,4 +1,4 @@
-import type { EventPredicate } from './sigma-detection.compiler';
+import type { EventPredicate, FieldRequirements } from './sigma-detection.compiler';
 
 /** Sigma `level`. */
 export type SigmaLevel = 'informational' | 'low' | 'medium' | 'high' | 'critical';
@@ -39,6 +39,8 @@ export interface DetectionRule extends RuleCommon {
   kind: 'detection';
   logsource: Record<string, string>;
   match: EventPredicate;
+  /** Field values the detection cannot match without (see FieldRequirements); the engine indexes rules by them. Absent: none known. */
+  requires?: FieldRequirements;
 }
 
 /** Comparison of a correlation's count. */

@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CheckpointStore } from './checkpoint.store';
+import { CheckpointStore, serialiseCheckpoint } from './checkpoint.store';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -24,6 +24,16 @@ describe('CheckpointStore', () => {
     await store.save(cp);
     expect(await store.load()).toEqual(cp);
     expect(readdirSync(join(dir, 'state'))).toEqual(['correlator.checkpoint.json']);
+  });
+
+  it('writes a checkpoint given as text (serialiseCheckpoint) exactly as the same checkpoint given as an object', async () => {
+    const engine = { ...emptyEngineState(), maxTime: 5, windows: { c: { '["10.0.0.1"]': [{ t: 5, r: 0, ev: [{ id: 'e1', time: 5, origin: 'it' }] }] } } };
+    const cp = { version: 1 as const, offsets: { 'ot.events.v1:2': '7' }, engine, outbox: [] };
+    const text = serialiseCheckpoint(cp.offsets, JSON.stringify(engine), cp.outbox);
+    expect(text).toBe(JSON.stringify(cp));
+    const store = new CheckpointStore(tempDir());
+    await store.save(text);
+    expect(await store.load()).toEqual(cp);
   });
 
   it('refuses a damaged checkpoint with CORRELATOR.CHECKPOINT_INVALID', async () => {

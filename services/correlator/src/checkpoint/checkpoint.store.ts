@@ -13,6 +13,15 @@ export interface Checkpoint {
   outbox: AlertV1[];
 }
 
+/**
+ * The text `save` writes for a checkpoint whose engine state is already serialised
+ * (`DetectionEngine.serialise`): the same as `JSON.stringify` of the checkpoint, without
+ * copying a large state first.
+ */
+export function serialiseCheckpoint(offsets: Record<string, string>, engineJson: string, outbox: readonly AlertV1[]): string {
+  return `{"version":1,"offsets":${JSON.stringify(offsets)},"engine":${engineJson},"outbox":${JSON.stringify(outbox)}}`;
+}
+
 /** A checkpoint file that exists but cannot be used. */
 export class CheckpointError extends Error {
   readonly code = 'CORRELATOR.CHECKPOINT_INVALID';
@@ -53,13 +62,15 @@ export class CheckpointStore {
     return cp;
   }
 
-  /** Writes a checkpoint durably; resolves after the rename is on disk. */
-  async save(cp: Checkpoint): Promise<void> {
+  /** Writes a checkpoint (or its text from `serialiseCheckpoint`) durably; resolves after the rename is on disk. */
+  async save(cp: Checkpoint | string): Promise<void> {
+    // Serialised before the first await: the checkpoint is the state at the time of the call.
+    const text = typeof cp === 'string' ? cp : JSON.stringify(cp);
     await mkdir(this.dir, { recursive: true });
     const tmp = `${this.file}.tmp`;
     const fh = await open(tmp, 'w');
     try {
-      await fh.writeFile(JSON.stringify(cp));
+      await fh.writeFile(text);
       await fh.datasync();
     } finally {
       await fh.close();

@@ -2,7 +2,7 @@ import type { AlertV1, ErpWorkOrderV1, ItSecurityEventV1, OtEventV1, TelemetryEn
 import { normaliseItEvent, normaliseOtEvent, normaliseTelemetry, type AssetResolver, type DetectionEngine, type DetectionEvent } from '@weir/detection';
 import type { ConsumedMessage } from '@weir/kafka';
 import { Counter, Gauge, Histogram, type Logger, type Registry } from '@weir/observability';
-import type { CheckpointStore } from '../checkpoint/checkpoint.store';
+import { serialiseCheckpoint, type CheckpointStore } from '../checkpoint/checkpoint.store';
 
 /** Which input a batch comes from. */
 export type InputKind = 'it' | 'ot' | 'telemetry' | 'work-order';
@@ -73,11 +73,11 @@ export class CorrelationPipeline {
   /** Handles one consumed batch of one partition. */
   async handle<T>(kind: InputKind, topic: string, partition: number, messages: ConsumedMessage<T>[]): Promise<void> {
     const key = `${topic}:${partition}`;
-    const done = this.offsets[key];
+    const done = this.offsets[key] !== undefined ? BigInt(this.offsets[key]) : undefined;
     let processed = 0;
     let skipped = 0;
     for (const m of messages) {
-      if (done !== undefined && BigInt(m.offset) <= BigInt(done)) {
+      if (done !== undefined && BigInt(m.offset) <= done) {
         skipped++;
         continue;
       }
@@ -122,7 +122,7 @@ export class CorrelationPipeline {
   /** Writes a last checkpoint (so alerts already published are not in its outbox); call after the consumers stopped. */
   async close(): Promise<void> {
     await this.durable();
-    if (this.lastError === undefined) await this.store.save({ version: 1, offsets: { ...this.offsets }, engine: this.engine.snapshot(), outbox: this.outbox.slice() });
+    if (this.lastError === undefined) await this.store.save(serialiseCheckpoint(this.offsets, this.engine.serialise(), this.outbox));
   }
 
   private async checkpointOnce(): Promise<void> {
@@ -130,7 +130,8 @@ export class CorrelationPipeline {
     const outboxed = this.outbox.length;
     const end = this.checkpointDuration.startTimer();
     try {
-      await this.store.save({ version: 1, offsets: { ...this.offsets }, engine: this.engine.snapshot(), outbox: this.outbox.slice(0, outboxed) });
+      // The state serialised as it is now (no copy of it first): later batches do not change what is written.
+      await this.store.save(serialiseCheckpoint(this.offsets, this.engine.serialise(), this.outbox.slice(0, outboxed)));
       this.lastError = undefined;
     } catch (err) {
       this.lastError = err as Error;
