@@ -77,6 +77,14 @@ export interface TransactionalProcessorOptions<D extends TopicDefinition> extend
    * batch over the limit is refused. Default 1 MiB.
    */
   maxOutputBatchBytes?: number;
+  /**
+   * Partitions whose batches are decoded and transformed at the same time. Transactions still
+   * commit one at a time (one producer has one open transaction), but the next batch is
+   * transformed while the previous one's transaction commits, instead of the CPU waiting for the
+   * broker's round trips. Each batch's output and offsets stay in one transaction, and a partition's
+   * batches stay in order. Default 2.
+   */
+  partitionsConsumedConcurrently?: number;
 }
 
 /**
@@ -157,6 +165,8 @@ export class TransactionalProcessor<D extends TopicDefinition> {
   private readonly maxOutputBatchBytes: number;
   private producer: Producer;
   private ready: Promise<void> | undefined;
+  /** The tail of the chain of transactions: the next one begins when the previous one ended. */
+  private txLock: Promise<unknown> = Promise.resolve();
   private readonly transactions: Counter<'topic' | 'group' | 'outcome'>;
   private readonly outputMessages: Counter<'topic' | 'group'>;
 
@@ -175,8 +185,8 @@ export class TransactionalProcessor<D extends TopicDefinition> {
       component: 'processor',
       // Offsets are committed by the transactions; a consumer commit would race them.
       autoCommit: false,
-      // One producer has one open transaction at a time.
-      partitionsConsumedConcurrently: 1,
+      // Transforms overlap; transactions are serialised by `txLock` (one producer, one open transaction).
+      partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 2,
       onBatch: (payload) => this.onBatch(payload),
     });
     this.transactions = counter(this.runner.registry, 'weir_kafka_transactions_total', 'Consume-transform-produce transactions by outcome', ['topic', 'group', 'outcome']);
@@ -219,21 +229,22 @@ export class TransactionalProcessor<D extends TopicDefinition> {
   private async process(payload: EachBatchPayload): Promise<TransactionOutcome> {
     const { batch } = payload;
     const { partition } = batch;
+    // Decode and transform first, outside any transaction: this is the CPU work that overlaps another
+    // partition's commit. Nothing of it is visible until the transaction below commits.
     const out = new OutputCollector(this.prefix);
-    let tx: Transaction | undefined;
+    const invalidCodes: string[] = [];
     let valid = 0;
-    let produced = 0;
     try {
-      await this.ensureProducer();
-      tx = await this.producer.transaction();
       for (const raw of chunks(batch.messages, this.maxChunk)) {
         if (!this.runner.shouldContinue(payload)) {
-          await tx.abort();
           this.transactions.inc({ ...this.runner.labels, outcome: 'interrupted' });
           return 'interrupted';
         }
         const decoded = decodeBatch(this.options.input, this.topic, partition, raw);
-        for (const d of decoded.invalid) out.push({ topic: this.dlqTopic, message: d.message });
+        for (const d of decoded.invalid) {
+          out.push({ topic: this.dlqTopic, message: d.message });
+          invalidCodes.push(d.code);
+        }
         if (decoded.valid.length > 0) {
           const started = process.hrtime.bigint();
           try {
@@ -243,12 +254,42 @@ export class TransactionalProcessor<D extends TopicDefinition> {
           }
           valid += decoded.valid.length;
         }
-        const records = out.drain();
-        for (const part of splitByBytes(records, this.maxOutputBatchBytes)) {
-          await tx.sendBatch({ topicMessages: groupByTopic(part), acks: -1, compression: this.compression });
-          produced += part.length;
-        }
-        for (const d of decoded.invalid) this.runner.metrics.dlq.inc({ ...this.runner.labels, code: d.code });
+      }
+    } catch (err) {
+      this.transactions.inc({ ...this.runner.labels, outcome: 'aborted' });
+      throw new KafkaError('KAFKA.TRANSACTION_ABORTED', `partition ${partition} offsets ${batch.firstOffset() ?? '?'}..${batch.lastOffset()}: ${errorMessage(err)}`, { cause: err });
+    }
+    const records = out.drain();
+    const outcome = await this.serialised(() => this.commit(payload, records));
+    if (outcome !== 'committed') return outcome;
+    for (const code of invalidCodes) this.runner.metrics.dlq.inc({ ...this.runner.labels, code });
+    this.runner.metrics.consumed.inc(this.runner.labels, valid);
+    this.outputMessages.inc(this.runner.labels, records.length);
+    return 'committed';
+  }
+
+  /** Runs `op` after every transaction begun before it has ended. */
+  private serialised<T>(op: () => Promise<T>): Promise<T> {
+    const run = this.txLock.then(op, op);
+    this.txLock = run.catch(() => undefined);
+    return run;
+  }
+
+  /** One transaction: the batch's output, then its offsets, committed together. */
+  private async commit(payload: EachBatchPayload, records: TopicRecord[]): Promise<TransactionOutcome> {
+    const { batch } = payload;
+    const { partition } = batch;
+    // The group may have taken the partition away while this batch waited for its turn.
+    if (!this.runner.shouldContinue(payload)) {
+      this.transactions.inc({ ...this.runner.labels, outcome: 'interrupted' });
+      return 'interrupted';
+    }
+    let tx: Transaction | undefined;
+    try {
+      await this.ensureProducer();
+      tx = await this.producer.transaction();
+      for (const part of splitByBytes(records, this.maxOutputBatchBytes)) {
+        await tx.sendBatch({ topicMessages: groupByTopic(part), acks: -1, compression: this.compression });
       }
       const last = batch.messages[batch.messages.length - 1]!.offset;
       await tx.sendOffsets({ consumerGroupId: this.options.groupId, topics: [{ topic: this.topic, partitions: [{ partition, offset: nextOffset(last) }] }] });
@@ -259,8 +300,6 @@ export class TransactionalProcessor<D extends TopicDefinition> {
       throw new KafkaError('KAFKA.TRANSACTION_ABORTED', `partition ${partition} offsets ${batch.firstOffset() ?? '?'}..${batch.lastOffset()}: ${errorMessage(err)}`, { cause: err });
     }
     this.transactions.inc({ ...this.runner.labels, outcome: 'committed' });
-    this.runner.metrics.consumed.inc(this.runner.labels, valid);
-    this.outputMessages.inc(this.runner.labels, produced);
     return 'committed';
   }
 

@@ -87,11 +87,12 @@ describe('transactions', () => {
       maxHandlerMessages: 100,
       retry: { initialMs: 50, maxMs: 200 },
       transform: (messages, out) => {
-        // The second chunk of a transaction: the first chunk's output is already in the
-        // transaction's log, so this failure aborts a transaction that wrote messages.
+        // The second chunk of a batch adds, once, a record the broker refuses (over its 1 MiB
+        // max.message.bytes), sent in a request of its own after the first chunk's output: the
+        // transaction fails after it wrote messages, is aborted, and the batch is done again.
         if (!crashed && transactionsSeen.has(out)) {
           crashed = true;
-          throw new Error('simulated crash in the middle of a transaction');
+          out.sendTrusted(doubledV1, { seq: -1, doubled: 0 }, { json: JSON.stringify({ seq: -1, doubled: 0, pad: 'x'.repeat(2 * 1024 * 1024) }) });
         }
         transactionsSeen.add(out);
         for (const m of messages) out.send(doubledV1, { seq: m.value!.seq, doubled: (m.value!.value as number) * 2 });

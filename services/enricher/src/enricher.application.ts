@@ -58,6 +58,7 @@ export class EnricherApplication {
       metrics: this.metrics,
       topicPrefix: settings.kafka.topicPrefix,
       maxBytesPerPartition: e.maxBytesPerPartition,
+      partitionsConsumedConcurrently: e.partitionsConcurrently,
       sessionTimeoutMs: e.sessionTimeoutMs,
       heartbeatIntervalMs: e.heartbeatIntervalMs,
       transform: (messages, out) => {
