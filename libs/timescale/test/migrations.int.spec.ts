@@ -87,8 +87,10 @@ describe('Migrator on a fresh database', () => {
       [5, 'state_and_completeness', 'common'],
       [6, 'rollups', expectedLicense],
       [7, 'kpi', 'common'],
+      [8, 'kpi_break_run_time', 'common'],
+      [9, 'state_reason_intervals', 'common'],
     ]);
-    expect(result.version).toBe(7);
+    expect(result.version).toBe(9);
     expect(result.detection.license).toBe(expectedLicense);
   });
 
@@ -128,7 +130,7 @@ describe('Migrator on a fresh database', () => {
 
   it('records version, name, edition, sha256 and time of each migration', async () => {
     const rows = await withClient(db.url, async (c) => (await c.query<{ version: number; edition: string; checksum: string; applied_at: Date }>('select * from weir_schema_migrations order by version')).rows);
-    expect(rows).toHaveLength(7);
+    expect(rows).toHaveLength(9);
     for (const row of rows) {
       expect(row.checksum).toMatch(/^[0-9a-f]{64}$/);
       expect(row.applied_at).toBeInstanceOf(Date);
@@ -173,7 +175,7 @@ describe('Migrator on a fresh database', () => {
     firstSnapshot = await withClient(db.url, schemaSnapshot);
     const second = await new Migrator({ pool: pool(db.url), logger }).up();
     expect(second.applied).toEqual([]);
-    expect(second.version).toBe(7);
+    expect(second.version).toBe(9);
     expect(await withClient(db.url, schemaSnapshot)).toBe(firstSnapshot);
   });
 
@@ -187,6 +189,8 @@ describe('Migrator on a fresh database', () => {
       [5, 'applied', 'common'],
       [6, 'applied', expectedLicense],
       [7, 'applied', 'common'],
+      [8, 'applied', 'common'],
+      [9, 'applied', 'common'],
     ]);
   });
 
@@ -214,10 +218,10 @@ describe('Migrator safety', () => {
   it('lets concurrent migrators apply each migration exactly once', async () => {
     const db = await freshDatabase();
     const results = await Promise.all([1, 2, 3].map(() => new Migrator({ pool: pool(db.url), logger }).up()));
-    expect(results.map((r) => r.applied.length).sort()).toEqual([0, 0, 7]);
-    expect(results.map((r) => r.version)).toEqual([7, 7, 7]);
+    expect(results.map((r) => r.applied.length).sort()).toEqual([0, 0, 9]);
+    expect(results.map((r) => r.version)).toEqual([9, 9, 9]);
     const rows = await withClient(db.url, async (c) => (await c.query<{ version: number }>('select version from weir_schema_migrations order by version')).rows);
-    expect(rows.map((r) => r.version)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(rows.map((r) => r.version)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
 
   it('refuses to run when an applied migration file was changed, naming the file, and applies nothing', async () => {
@@ -240,25 +244,25 @@ describe('Migrator safety', () => {
   it('refuses a database that has a migration this code does not know', async () => {
     const db = await freshDatabase();
     const newer = copyOfMigrations();
-    writeFileSync(join(newer, '0008_from_the_future.sql'), 'CREATE TABLE future_table (id int);\n');
+    writeFileSync(join(newer, '0010_from_the_future.sql'), 'CREATE TABLE future_table (id int);\n');
     await new Migrator({ pool: pool(db.url), dir: newer, logger }).up();
 
     const err = await rejection(new Migrator({ pool: pool(db.url), logger }).up());
     expect(err.code).toBe('MIGRATIONS.UNKNOWN_VERSION');
-    expect(err.message).toContain('0008_from_the_future');
+    expect(err.message).toContain('0010_from_the_future');
   });
 
   it('rolls back a failing migration and names its file', async () => {
     const db = await freshDatabase();
     const dir = copyOfMigrations();
-    writeFileSync(join(dir, '0008_broken.sql'), 'CREATE TABLE half_done (id int);\nSELECT * FROM no_such_table;\n');
+    writeFileSync(join(dir, '0010_broken.sql'), 'CREATE TABLE half_done (id int);\nSELECT * FROM no_such_table;\n');
 
     const err = await rejection(new Migrator({ pool: pool(db.url), dir, logger }).up());
     expect(err.code).toBe('MIGRATIONS.FAILED');
-    expect(err.message).toMatch(/0008_broken.sql failed and was rolled back: 42P01/);
+    expect(err.message).toMatch(/0010_broken.sql failed and was rolled back: 42P01/);
     await withClient(db.url, async (c) => {
       const { rows } = await c.query<{ half: boolean; max: number }>(`select to_regclass('half_done') is not null as half, (select max(version) from weir_schema_migrations) as max`);
-      expect(rows[0]).toEqual({ half: false, max: 7 });
+      expect(rows[0]).toEqual({ half: false, max: 9 });
     });
   });
 });
@@ -272,7 +276,7 @@ describe('migrate command', () => {
     const env = { ...process.env, WEIR_DATABASE__URL: db.url, WEIR_LOG_LEVEL: 'info' };
     const up = await run(tsx, [cli], { cwd: repoRoot, env });
     expect(up.stdout).toContain('"msg":"applied migration"');
-    expect(up.stdout).toContain(`applied 7 migration(s); schema at version 7 (${expectedLicense} licence)`);
+    expect(up.stdout).toContain(`applied 9 migration(s); schema at version 9 (${expectedLicense} licence)`);
     const status = await run(tsx, [cli, 'status'], { cwd: repoRoot, env });
     expect(status.stdout).toMatch(new RegExp(`0004 {2}retention +applied +${expectedLicense} at `));
     expect(status.stdout).not.toContain(':weir@');

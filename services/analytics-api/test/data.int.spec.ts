@@ -1,7 +1,7 @@
 import type { TestDatabase } from '@weir/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { RunningAnalyticsApi } from '../src/index';
-import { get, KEYS, qs, runSql, scenarioDatabase, startTestApi, testSettings, token } from './helpers';
+import { get, KEYS, qs, rollUp, scenarioDatabase, startTestApi, testSettings, token } from './helpers';
 
 // Temperature (series 5) in the scenario: 20, 21, 22, 23 (Bad), 24, 25, 26 every 10 min from 06:00, then 40 at 07:30.
 
@@ -11,8 +11,8 @@ const admin = { key: KEYS.admin.key };
 
 beforeAll(async () => {
   db = await scenarioDatabase(inject('databaseUrl'));
-  // One minute of rollup for the series statistics: 5 Good, 1 Bad.
-  await runSql(db.url, `INSERT INTO telemetry_1m (bucket, series_id, count, sum, avg, min, max, first, last, bad_count, uncertain_count) VALUES ('2024-03-04T06:00Z', 5, 5, 110, 22, 20, 24, 20, 24, 1, 0)`);
+  // The rollups as the sink would have maintained them: bucketed queries and the series statistics read them.
+  await rollUp(db.url, [1, 2, 3, 4, 5, 6, 7], '2024-03-04T00:00:00Z', '2024-03-05T00:00:00Z');
   api = await startTestApi(testSettings(db.url, { rateLimit: { perMinute: 0, burst: 1 } }));
 });
 
@@ -116,7 +116,7 @@ describe('assets, series, live values, completeness', () => {
   it('finds series by path glob and text, with unit, source and quality statistics', async () => {
     const res = await get(api, `/v1/series?${qs({ path: 'acme/hh/**/Temp*', from: '2024-03-04T00:00:00Z', to: '2024-03-05T00:00:00Z' })}`, admin);
     expect(res.body['series']).toEqual([
-      expect.objectContaining({ id: 5, unit: 'CEL', sourceId: 'plc-hh', assetId: 'hh-m1', quality: { good: 5, uncertain: 0, bad: 1, goodRatio: 5 / 6 } }),
+      expect.objectContaining({ id: 5, unit: 'CEL', sourceId: 'plc-hh', assetId: 'hh-m1', quality: { good: 7, uncertain: 0, bad: 1, goodRatio: 7 / 8 } }),
     ]);
     const counts = await get(api, `/v1/series?${qs({ q: 'count', limit: '1' })}`, admin);
     expect((counts.body['series'] as { id: number }[]).map((s) => s.id)).toEqual([2]);
@@ -128,7 +128,7 @@ describe('assets, series, live values, completeness', () => {
     const res = await get(api, `/v1/latest?${qs({ asset: 'hh-l1' })}`, admin);
     const assets = res.body['assets'] as { assetId: string; state: unknown; values: { seriesId: number; value: unknown; t: string }[] }[];
     expect(assets.map((a) => a.assetId)).toEqual(['hh-m1']);
-    expect(assets[0]!.state).toEqual({ state: 'idle', reasonCode: 105, reason: 'no order scheduled', since: '2024-03-04T22:00:00.000Z' });
+    expect(assets[0]!.state).toEqual({ state: 'idle', reasonCode: 105, reason: 'no order scheduled', since: '2024-03-04T22:00:00.000Z', reasonSince: '2024-03-04T22:00:00.000Z' });
     expect(assets[0]!.values.find((v) => v.seriesId === 5)).toMatchObject({ value: 40, t: '2024-03-04T07:30:00.000Z', quality: 'good' });
     expect(assets[0]!.values.find((v) => v.seriesId === 1)).toMatchObject({ value: 'idle' });
   });

@@ -51,6 +51,50 @@ export async function scenarioDatabase(serverUrl: string, options: { scenario?: 
   return db;
 }
 
+// The 1-minute and 1-hour rollups as the sink's rollup maintainer computes them from the raw rows (Apache licence).
+const GOOD = 't.status >> 30 = 0';
+const ROLLUP_MINUTES = `INSERT INTO telemetry_1m (bucket, series_id, count, sum, avg, min, max, first, last, first_time, last_time, bad_count, uncertain_count)
+  SELECT time_bucket(interval '1 minute', t.time), t.series_id, count(t.value) FILTER (WHERE ${GOOD}), sum(t.value) FILTER (WHERE ${GOOD}),
+         avg(t.value) FILTER (WHERE ${GOOD}), min(t.value) FILTER (WHERE ${GOOD}), max(t.value) FILTER (WHERE ${GOOD}),
+         (array_agg(t.value ORDER BY t.time, t.seq) FILTER (WHERE ${GOOD} AND t.value IS NOT NULL))[1],
+         (array_agg(t.value ORDER BY t.time DESC, t.seq DESC) FILTER (WHERE ${GOOD} AND t.value IS NOT NULL))[1],
+         min(t.time) FILTER (WHERE ${GOOD} AND t.value IS NOT NULL), max(t.time) FILTER (WHERE ${GOOD} AND t.value IS NOT NULL),
+         count(*) FILTER (WHERE t.status >> 30 >= 2), count(*) FILTER (WHERE t.status >> 30 = 1)
+    FROM telemetry t WHERE t.series_id = ANY ($1::int[]) AND t.time >= $2 AND t.time < $3 GROUP BY 1, 2`;
+const ROLLUP_HOURS = `INSERT INTO telemetry_1h (bucket, series_id, count, sum, avg, min, max, first, last, first_time, last_time, bad_count, uncertain_count)
+  SELECT time_bucket(interval '1 hour', m.bucket), m.series_id, sum(m.count)::bigint, sum(m.sum), sum(m.sum) / nullif(sum(m.count), 0), min(m.min), max(m.max),
+         (array_agg(m.first ORDER BY m.first_time) FILTER (WHERE m.first_time IS NOT NULL))[1],
+         (array_agg(m.last ORDER BY m.last_time DESC) FILTER (WHERE m.last_time IS NOT NULL))[1],
+         min(m.first_time), max(m.last_time), sum(m.bad_count)::bigint, sum(m.uncertain_count)::bigint
+    FROM telemetry_1m m WHERE m.series_id = ANY ($1::int[]) AND m.bucket >= time_bucket(interval '1 hour', $2::timestamptz) AND m.bucket < $3 GROUP BY 1, 2`;
+
+/**
+ * Brings the rollups of `seriesIds` over [from, to) (whole minutes and hours) up to date with the raw rows and clears
+ * their logged invalidations, as timescale-sink's rollup maintainer does on Apache-licensed builds; on Timescale-licensed
+ * builds refreshes the continuous aggregates.
+ */
+export async function rollUp(url: string, seriesIds: number[], from: string, to: string): Promise<void> {
+  const c = new Client({ connectionString: url });
+  await c.connect();
+  try {
+    const kind = await c.query<{ relkind: string }>(`SELECT relkind FROM pg_class WHERE oid = 'telemetry_1m'::regclass`);
+    if (kind.rows[0]?.relkind !== 'r') {
+      await c.query(`CALL refresh_continuous_aggregate('telemetry_1m', $1::timestamptz, $2::timestamptz)`, [from, to]);
+      await c.query(`CALL refresh_continuous_aggregate('telemetry_1h', time_bucket(interval '1 hour', $1::timestamptz), $2::timestamptz)`, [from, to]);
+      return;
+    }
+    await c.query('BEGIN');
+    await c.query(`DELETE FROM weir_rollup_invalidations`);
+    await c.query(`DELETE FROM telemetry_1m WHERE series_id = ANY ($1::int[]) AND bucket >= $2 AND bucket < $3`, [seriesIds, from, to]);
+    await c.query(ROLLUP_MINUTES, [seriesIds, from, to]);
+    await c.query(`DELETE FROM telemetry_1h WHERE series_id = ANY ($1::int[]) AND bucket >= time_bucket(interval '1 hour', $2::timestamptz) AND bucket < $3`, [seriesIds, from, to]);
+    await c.query(ROLLUP_HOURS, [seriesIds, from, to]);
+    await c.query('COMMIT');
+  } finally {
+    await c.end();
+  }
+}
+
 /** Runs SQL text on a database. */
 export async function runSql(url: string, sql: string): Promise<void> {
   const c = new Client({ connectionString: url });

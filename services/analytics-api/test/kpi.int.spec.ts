@@ -1,7 +1,7 @@
 import type { TestDatabase } from '@weir/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { RunningAnalyticsApi } from '../src/index';
-import { get, KEYS, qs, queryRows, scenarioDatabase, startTestApi, testSettings } from './helpers';
+import { get, KEYS, qs, queryRows, runSql, scenarioDatabase, startTestApi, testSettings } from './helpers';
 
 // The scenario (test/scenario.sql), machine hh-m1 on line hh-l1, 2024-03-04 UTC:
 //   shifts  early 06:00-14:00, late 14:00-22:00, 30 min planned break each -> planned time 8 h - 0.5 h = 27000 s per shift
@@ -159,6 +159,111 @@ describe('OEE of the scenario', () => {
   it('a site-B caller sees only site B rows in the same KPI', async () => {
     const res = await get(api, `/v1/kpi/oee?${qs({ from: FROM, to: TO, by: 'machine' })}`, { key: KEYS.mucViewer.key });
     expect(rowsOf(res.body).map((r) => r['key'])).toEqual(['muc-m1']);
+  });
+});
+
+// A machine that runs through its planned break (site muc, the next day, so the day above is untouched):
+//   shifts  muc-early-2 06:00-14:00 and muc-late-2 14:00-22:00 on 2024-03-05, 30 min planned break each
+//   order   PO-M2 06:00-22:00 on line muc-l1 (ideal cycle 10 s)
+//   states  muc-m1 running 06:00-14:00 (straight through the break); running 14:00-17:00, idle 17:00-17:30 (101 break),
+//           running 17:30-21:00, down 21:00-22:00 (303 jam)
+//   counters (total = good) 0 at 05:59, 2820 at 13:59, 5120 at 21:59
+// Breaks have no times, only minutes: a break is planned stop time only as far as the machine stopped, so the
+// early shift's 30 min it ran through are planned (and run) time, and the late shift takes its break in the idle stop.
+const ranThrough = {
+  planned: 8 * H, // 28800: 8 h less the 30 min break plus the 30 min run through it
+  run: 8 * H,
+  idle: 0,
+  down: 0,
+  produced: 2820,
+  ideal: 10 * 2820, // 28200
+};
+const tookBreak = {
+  planned: 8 * H - 0.5 * H, // 27000
+  run: 3 * H + 3.5 * H, // 23400
+  idle: 0.5 * H,
+  down: 1 * H,
+  produced: 5120 - 2820, // 2300
+  ideal: 10 * 2300, // 23000
+};
+const DAY2 = { from: '2024-03-05T00:00:00Z', to: '2024-03-06T00:00:00Z' };
+
+describe('OEE of a machine that runs through its planned break', () => {
+  beforeAll(async () => {
+    await runSql(
+      db.url,
+      `INSERT INTO series (id, source_id, node_id, browse_path, data_type, asset_id, first_seen, last_seen) VALUES
+         (8, 'plc-muc', 'ns=3;s=F1.TotalCount', 'F1/TotalCount', 'UInt32', 'muc-m1', '2024-03-05T05:00Z', '2024-03-05T23:00Z'),
+         (9, 'plc-muc', 'ns=3;s=F1.GoodCount', 'F1/GoodCount', 'UInt32', 'muc-m1', '2024-03-05T05:00Z', '2024-03-05T23:00Z');
+       INSERT INTO shifts (id, valid_from, valid_to, site_id, name, planned_break_minutes, changed_at) VALUES
+         ('muc-early-2', '2024-03-05T06:00Z', '2024-03-05T14:00Z', 'muc', 'early', 30, '2024-03-01Z'),
+         ('muc-late-2', '2024-03-05T14:00Z', '2024-03-05T22:00Z', 'muc', 'late', 30, '2024-03-01Z');
+       INSERT INTO production_orders (id, valid_from, valid_to, asset_id, material, planned_quantity, ideal_cycle_time_s, status, changed_at) VALUES
+         ('PO-M2', '2024-03-05T06:00Z', '2024-03-05T22:00Z', 'muc-l1', 'BOTTLE', 5000, 10, 'completed', '2024-03-05T22:00Z');
+       INSERT INTO machine_state_intervals (series_id, start_time, end_time, state, reason_code) VALUES
+         (6, '2024-03-05T06:00Z', '2024-03-05T17:00Z', 'running', NULL),
+         (6, '2024-03-05T17:00Z', '2024-03-05T17:30Z', 'idle', 101),
+         (6, '2024-03-05T17:30Z', '2024-03-05T21:00Z', 'running', NULL),
+         (6, '2024-03-05T21:00Z', '2024-03-05T22:00Z', 'down', 303),
+         (6, '2024-03-05T22:00Z', NULL, 'idle', 105);
+       INSERT INTO telemetry (time, series_id, value, status, seq)
+       SELECT v.t::timestamptz, s.id, v.n, 0, v.seq * 10 + s.id
+         FROM (VALUES ('2024-03-05T05:59Z', 0, 1), ('2024-03-05T13:59Z', 2820, 2), ('2024-03-05T21:59Z', 5120, 3)) AS v(t, n, seq)
+        CROSS JOIN (VALUES (8), (9)) AS s(id);`,
+    );
+  });
+
+  it('per shift, through the API: availability 1 where it ran through the break, no more', async () => {
+    const res = await get(api, `/v1/kpi/oee?${qs({ ...DAY2, by: 'shift' })}`, { key: KEYS.mucViewer.key });
+    expect(res.status).toBe(200);
+    const rows = rowsOf(res.body);
+    expect(rows.map((r) => r['key'])).toEqual(['muc-early-2', 'muc-late-2']);
+    for (const [key, s] of [['muc-early-2', ranThrough], ['muc-late-2', tookBreak]] as const) {
+      const r = byKey(rows, key);
+      expect(r['plannedTimeS']).toBeCloseTo(s.planned, 6);
+      expect(r['plannedBusyTimeS']).toBeCloseTo(s.planned, 6);
+      expect(r['runTimeS']).toBeCloseTo(s.run, 6);
+      expect(r['idleTimeS']).toBeCloseTo(s.idle, 6);
+      expect(r['downTimeS']).toBeCloseTo(s.down, 6);
+      expect(r['producedQuantity']).toBe(s.produced);
+      expect(r['availability']).toBeCloseTo(s.run / s.planned, 12);
+      expect(r['performance']).toBeCloseTo(s.ideal / s.run, 12);
+      expect(r['quality']).toBe(1);
+    }
+    expect(byKey(rows, 'muc-early-2')['availability']).toBeCloseTo(1, 12); // 28800 / 28800, not 28800 / 27000
+    expect(byKey(rows, 'muc-early-2')['oee']).toBeCloseTo(28200 / 28800, 12);
+    expect(byKey(rows, 'muc-late-2')['availability']).toBeCloseTo(23400 / 27000, 12);
+  });
+
+  it('per machine, the run through one break does not hide the other shift\'s losses', async () => {
+    const res = await get(api, `/v1/kpi/oee?${qs({ ...DAY2, by: 'machine' })}`, { key: KEYS.mucViewer.key });
+    const r = byKey(rowsOf(res.body), 'muc-m1');
+    expect(r['plannedBusyTimeS']).toBeCloseTo(ranThrough.planned + tookBreak.planned, 6); // 55800
+    expect(r['availability']).toBeCloseTo((ranThrough.run + tookBreak.run) / (ranThrough.planned + tookBreak.planned), 12); // 52200 / 55800
+    expect(r['performance']).toBeCloseTo((ranThrough.ideal + tookBreak.ideal) / (ranThrough.run + tookBreak.run), 12); // 51200 / 52200
+    const order = byKey(rowsOf((await get(api, `/v1/kpi/oee?${qs({ ...DAY2, by: 'order' })}`, { key: KEYS.mucViewer.key })).body), 'PO-M2');
+    expect(order['availability']).toBeCloseTo(52200 / 55800, 12);
+  });
+
+  it('kpi.oee and kpi.oee_slices in SQL: availability at most 1, planned time 8 h where it ran through', async () => {
+    const rows = await queryRows<{ key: string; planned_s: number; run_s: number; availability: number }>(
+      db.url,
+      `SELECT key, planned_s, run_s, availability FROM kpi.oee($1, $2, 'shift', 'UTC', '{muc}') ORDER BY key`,
+      [DAY2.from, DAY2.to],
+    );
+    expect(rows.map((r) => [r.key, r.planned_s, r.run_s])).toEqual([
+      ['muc-early-2', 28800, 28800],
+      ['muc-late-2', 27000, 23400],
+    ]);
+    expect(rows[0]!.availability).toBeCloseTo(1, 12);
+    const over = await queryRows<{ n: string }>(db.url, `SELECT count(*) AS n FROM kpi.oee_slices($1, $2) WHERE run_s > planned_busy_s + 1e-6`, [DAY2.from, DAY2.to]);
+    expect(over[0]!.n).toBe('0');
+  });
+
+  it('leaves the scenario day as it was: the break is taken in the stops there', async () => {
+    const rows = rowsOf((await get(api, `/v1/kpi/oee?${qs({ from: FROM, to: TO, by: 'shift', asset: 'hh-m1' })}`, { key: KEYS.hhViewer.key })).body);
+    expect(byKey(rows, 'hh-early')['plannedTimeS']).toBeCloseTo(early.planned, 6);
+    expect(byKey(rows, 'hh-late')['plannedTimeS']).toBeCloseTo(late.planned, 6);
   });
 });
 

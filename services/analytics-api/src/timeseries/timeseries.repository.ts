@@ -68,6 +68,44 @@ d AS (
              + CASE WHEN w.prev_time < w.bucket THEN w.prev * extract(epoch FROM w.time - w.bucket) ELSE 0 END) AS integral
     FROM w GROUP BY 1, 2)`;
 
+// The same aggregates from the 1-minute rollup (telemetry_1m) where it is exact: whole minutes [$7, $8) whose
+// rollup row is current. The partial minutes at the range's edges and the minutes writers have logged in
+// weir_rollup_invalidations that the sink's rollup maintainer has not recomputed yet (late data, a replay)
+// are aggregated from the raw rows instead; both parts are combined per bucket (avg as sum / count, first and
+// last by their sample times). Buckets must be whole minutes on minute boundaries. Apache-licensed builds only.
+const ROLLUP = `dirty AS (
+  SELECT w.ranges[i]::int AS series_id, tstzrange(to_timestamp(w.ranges[i + 1] * 60), to_timestamp((w.ranges[i + 2] + 1) * 60), '[)') AS r
+    FROM weir_rollup_invalidations w, generate_series(1, coalesce(array_length(w.ranges, 1), 0), 3) AS i
+   WHERE w.ranges[i] = ANY ($1::int[])),
+from_raw AS (
+  SELECT s.id AS series_id, p.r
+    FROM unnest($1::int[]) AS s(id)
+   CROSS JOIN LATERAL unnest((
+     SELECT range_agg(x.r) FROM (
+       SELECT tstzrange($2::timestamptz, $7::timestamptz, '[)') AS r
+       UNION ALL SELECT tstzrange($8::timestamptz, $4::timestamptz, '[)')
+       UNION ALL SELECT d.r * tstzrange($2::timestamptz, $4::timestamptz, '[)') FROM dirty d WHERE d.series_id = s.id) x
+      WHERE NOT isempty(x.r))) AS p(r)),
+parts AS (
+  SELECT f.series_id, time_bucket($3::interval, t.time, $5::text) AS bucket, count(*) AS count, sum(t.value) AS sum, min(t.value) AS min, max(t.value) AS max,
+         first(t.value, t.time) AS first, min(t.time) AS first_time, last(t.value, t.time) AS last, max(t.time) AS last_time
+    FROM from_raw f
+   -- one index range scan per piece (OFFSET 0 keeps the planner from turning this into a join over all of telemetry)
+   CROSS JOIN LATERAL (
+     SELECT t.time, t.value FROM telemetry t
+      WHERE t.series_id = f.series_id AND t.time >= lower(f.r) AND t.time < upper(f.r) AND t.value IS NOT NULL AND t.status >> 30 <= $6::int
+     OFFSET 0) t
+   GROUP BY 1, 2
+  UNION ALL
+  SELECT m.series_id, time_bucket($3::interval, m.bucket, $5::text), m.count, m.sum, m.min, m.max, m.first, m.first_time, m.last, m.last_time
+    FROM telemetry_1m m
+   WHERE m.series_id = ANY ($1::int[]) AND m.bucket >= $7::timestamptz AND m.bucket < $8::timestamptz AND m.count > 0
+     AND NOT EXISTS (SELECT 1 FROM dirty d WHERE d.series_id = m.series_id AND d.r @> m.bucket)),
+d AS (
+  SELECT p.series_id, p.bucket, sum(p.count)::int AS count, sum(p.sum) / sum(p.count) AS avg, min(p.min) AS min, max(p.max) AS max,
+         first(p.first, p.first_time) AS first, last(p.last, p.last_time) AS last, sum(p.sum) AS sum, NULL::float8 AS increase, NULL::float8 AS integral
+    FROM parts p GROUP BY 1, 2)`;
+
 // Buckets of the range in the session's time zone (set to $5), aligned as time_bucket aligns them.
 const GRID = `grid AS (
   SELECT s.id AS series_id, g.bucket
@@ -91,15 +129,83 @@ const FINAL: Record<Fill, string> = {
           ORDER BY j.series_id, j.bucket`,
 };
 
-/** Time-series queries over the raw telemetry hypertable. */
+/** What a bucketed query asks for. */
+export interface BucketedQuery {
+  seriesIds: number[];
+  from: Date;
+  to: Date;
+  /** A PostgreSQL interval from parseBucketWidth (`5 minutes`, `1 days`). */
+  bucket: string;
+  timeZone: string;
+  quality: Quality;
+  fill: Fill;
+  /** increase or integral asked for (they need every sample). */
+  windowed: boolean;
+}
+
+/**
+ * Where a bucketed query can read: `rollup` when telemetry_1m is the table timescale-sink maintains (Apache
+ * licence, with its invalidation log), `raw` otherwise (on Timescale-licensed builds it is a continuous
+ * aggregate whose pending invalidations are not readable through a stable interface).
+ */
+export type RollupSource = 'rollup' | 'raw';
+
+const MINUTE_MS = 60_000;
+// From 1972 on every time zone's UTC offset is a whole number of minutes, so local bucket boundaries fall on minute boundaries.
+const WHOLE_MINUTE_OFFSETS_FROM = Date.UTC(1972, 0, 1);
+const BUCKET = /^(\d+) (seconds|minutes|hours|days)$/;
+
+/** Whether buckets of this width (an interval from parseBucketWidth) are whole numbers of minutes. */
+export function isWholeMinutes(bucket: string): boolean {
+  const m = BUCKET.exec(bucket);
+  return m !== null && (m[2] !== 'seconds' || Number(m[1]) % 60 === 0);
+}
+
+/**
+ * The statement of a bucketed query and its parameters. It reads the 1-minute rollup when `source` is
+ * `rollup` and the rollup answers the query exactly: Good samples only, no increase or integral, a bucket
+ * that is a whole number of minutes, and at least one whole minute in the range; the raw hypertable otherwise.
+ */
+export function bucketedStatement(q: BucketedQuery, source: RollupSource): { text: string; values: unknown[]; rollup: boolean } {
+  const values: unknown[] = [q.seriesIds, q.from, q.bucket, q.to, q.timeZone, QUALITIES[q.quality]];
+  const lo = Math.ceil(q.from.getTime() / MINUTE_MS) * MINUTE_MS;
+  const hi = Math.floor(q.to.getTime() / MINUTE_MS) * MINUTE_MS;
+  const rollup = source === 'rollup' && q.quality === 'good' && !q.windowed && isWholeMinutes(q.bucket) && q.from.getTime() >= WHOLE_MINUTE_OFFSETS_FROM && lo < hi;
+  if (rollup) values.push(new Date(lo), new Date(hi));
+  const text = `WITH ${rollup ? ROLLUP : q.windowed ? WINDOWED : PLAIN}${q.fill === 'none' ? '' : `, ${GRID}`} ${FINAL[q.fill]}`;
+  return { text, values, rollup };
+}
+
+/** Time-series queries over the telemetry hypertable and its 1-minute rollup. */
 @Injectable()
 export class TimeseriesRepository {
+  private source: Promise<RollupSource> | undefined;
+
   constructor(@Inject(Db) private readonly db: Db) {}
 
   /** Bucketed aggregates of numeric series; buckets start at local bucket boundaries in `timeZone`. */
-  bucketed(q: { seriesIds: number[]; from: Date; to: Date; bucket: string; timeZone: string; quality: Quality; fill: Fill; windowed: boolean }): Promise<BucketRow[]> {
-    const sql = `WITH ${q.windowed ? WINDOWED : PLAIN}${q.fill === 'none' ? '' : `, ${GRID}`} ${FINAL[q.fill]}`;
-    return this.db.inTimeZone(q.timeZone, async (c) => (await c.query<BucketRow>(sql, [q.seriesIds, q.from, q.bucket, q.to, q.timeZone, QUALITIES[q.quality]])).rows);
+  async bucketed(q: BucketedQuery): Promise<BucketRow[]> {
+    const { text, values } = bucketedStatement(q, await this.rollupSource());
+    return this.db.inTimeZone(q.timeZone, async (c) => {
+      // A wide range makes the estimated cost high enough for JIT compilation, which costs seconds and buys nothing here.
+      await c.query(`SELECT set_config('jit', 'off', true)`);
+      return (await c.query<BucketRow>(text, values)).rows;
+    });
+  }
+
+  /** Whether telemetry_1m is the sink-maintained table (looked up once; a failed lookup is retried next time). */
+  private rollupSource(): Promise<RollupSource> {
+    this.source ??= this.db
+      .query<{ source: RollupSource }>(
+        `SELECT CASE WHEN c.relkind = 'r' AND to_regclass('weir_rollup_invalidations') IS NOT NULL THEN 'rollup' ELSE 'raw' END AS source
+           FROM pg_class c WHERE c.oid = to_regclass('telemetry_1m')`,
+      )
+      .then((rows) => rows[0]?.source ?? 'raw')
+      .catch((err: unknown) => {
+        this.source = undefined;
+        throw err;
+      });
+    return this.source;
   }
 
   /** Raw samples (numeric and other) in time order, keyset-paged after (time, series, seq). */
