@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decode } from './codec';
+import { decode, encode } from './codec';
 import { acceptsTelemetryRaw, telemetryRawV1, telemetryRawV1Schema } from './telemetry-raw.v1';
 
 // The fast check must never accept what the schema refuses or would change; it should accept the usual samples.
@@ -60,6 +60,11 @@ describe('acceptsTelemetryRaw', () => {
     // Both sides were exercised: many variants accepted, many refused by both.
     expect(accepted).toBeGreaterThan(50);
     expect(refusedBySchemaToo).toBeGreaterThan(200);
+  });
+
+  it('encodes a vouched-for sample as its JSON and still refuses an invalid one', () => {
+    expect(JSON.parse(encode(telemetryRawV1, valid as never).toString())).toEqual(valid);
+    expect(() => encode(telemetryRawV1, { ...valid, seq: -1 } as never)).toThrow(/CONTRACTS.SCHEMA: .*seq/);
   });
 
   it('decodes to the same message with or without the fast path, and explains a refused one as before', () => {
