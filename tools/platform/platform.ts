@@ -19,7 +19,22 @@ export interface PlatformOptions {
   /** `dist`: `node services/<s>/dist/main.js` (build first); `source`: through tsx. */
   runFrom?: 'dist' | 'source';
   /** The simulated plant. */
-  plant?: { seed?: string; sitesPerEnterprise?: number; linesPerArea?: number; machinesPerLine?: number; extraTagsPerMachine?: number; opcuaPort?: number; scenarioFile?: string };
+  plant?: {
+    seed?: string;
+    sitesPerEnterprise?: number;
+    linesPerArea?: number;
+    machinesPerLine?: number;
+    extraTagsPerMachine?: number;
+    opcuaPort?: number;
+    scenarioFile?: string;
+    /** User name -> password of the simulator's OPC UA users (the scenario's operators and engineers log in with them). */
+    credentials?: Record<string, string>;
+    /**
+     * Start the simulator after the rest of the pipeline, right before the connector (default: first). A scenario's
+     * steps are timed from the simulator's start, so they then begin with the platform up, however slow the start.
+     */
+    startLast?: boolean;
+  };
   /** First of a block of loopback ports for the services' health/metrics servers (0: free ports). */
   opsPortBase?: number;
   /** Inbound ports of the IT-side receivers and the API (0 or absent: free ports). */
@@ -49,12 +64,16 @@ export interface Platform {
   api: { url: string; key: string };
   /** Where it-events listens: syslog over TCP and UDP, HTTP JSON. */
   itEvents: { syslogPort: number; httpUrl: string };
+  /** The folder the historian connector watches for CSV/TSV exports. */
+  historianDrop: string;
   /** Stops every process with SIGTERM (SIGKILL after `graceMs`), producers before consumers. */
   stop(graceMs?: number): Promise<void>;
 }
 
 /** The id the connector gives the simulated plant's samples. */
 export const DEMO_SOURCE_ID = 'plant-simulator';
+/** The id the historian connector gives samples from files dropped in `<stateDir>/historian-drop`. */
+export const HISTORIAN_SOURCE_ID = 'historian-exports';
 /** The simulator's node ids are `<site>.<area>.<line>.<machine>.<tag>`: the machine is the asset. */
 const MACHINE_MAPPING = [{ kind: 'pattern', name: 'simulator-machines', target: 'nodeId', regex: 's=(Site\\d+\\.Area\\d+\\.Line\\d+\\.Machine\\d+)\\.[^.]+$', assetId: '$1' }];
 /** The enterprise segment of every asset path. */
@@ -73,7 +92,7 @@ async function freePort(): Promise<number> {
 }
 
 /** Services in start order: the plant and context first, then the pipeline from the far end back, the OT connector last. */
-const ORDER = ['plant-simulator', 'erp-sync', 'timescale-sink', 'analytics-api', 'correlator', 'enricher', 'it-events', 'opcua-connector'] as const;
+const ORDER = ['plant-simulator', 'erp-sync', 'timescale-sink', 'analytics-api', 'correlator', 'enricher', 'it-events', 'historian-connector', 'opcua-connector'] as const;
 type ServiceName = (typeof ORDER)[number];
 
 /**
@@ -113,6 +132,10 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     writeFileSync(join(dropDir, 'work-orders-demo.json'), JSON.stringify(erp.workOrders, null, 1));
   }
 
+  // Historian exports (CSV/TSV, tall: tag, time, value, quality) dropped here are read into the platform.
+  const historianDrop = join(stateDir, 'historian-drop');
+  mkdirSync(historianDrop, { recursive: true });
+
   const kafka = { brokers: options.kafkaBrokers, topicPrefix: prefix };
   const logLevel = options.logLevel ?? 'info';
   const settings: Record<ServiceName, Record<string, unknown>> = {
@@ -124,7 +147,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       model: { seed: plant.seed },
       plant: { sites: shape.sites, areasPerSite: 1, linesPerArea: shape.linesPerArea, machinesPerLine: shape.machinesPerLine, extraTagsPerMachine: shape.extraTagsPerMachine },
       // The demo connector's certificate is new on every fresh state folder; a plant would trust it explicitly.
-      security: { autoAcceptUnknownCertificates: true },
+      security: { autoAcceptUnknownCertificates: true, ...(plant.credentials ? { credentials: plant.credentials } : {}) },
       ...(plant.scenarioFile ? { scenarioFile: plant.scenarioFile } : {}),
     },
     'erp-sync': {
@@ -156,6 +179,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       database: { url: options.databaseUrl },
       observability: { logLevel, opsHost: '127.0.0.1', opsPort: ports.get('analytics-api') },
       api: { host: '127.0.0.1', port: apiPort, auth: { apiKeys: { demo: { sha256: createHash('sha256').update(apiKey).digest('hex'), role: 'admin', sites: ['*'] } } } },
+      // Retro-hunts map events to assets as the live correlator does.
+      hunt: { assetMapping: MACHINE_MAPPING },
     },
     correlator: {
       kafka: { ...kafka, clientId: 'correlator' },
@@ -176,6 +201,13 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         mapping: MACHINE_MAPPING,
       },
     },
+    'historian-connector': {
+      logLevel,
+      opsPort: ports.get('historian-connector'),
+      kafka: { ...kafka, clientId: 'historian-connector' },
+      stateDir: join(stateDir, 'historian-connector'),
+      sources: [{ id: HISTORIAN_SOURCE_ID, type: 'csv', dir: historianDrop, layout: 'tall' }],
+    },
     'opcua-connector': {
       logLevel,
       opsPort: ports.get('opcua-connector'),
@@ -190,7 +222,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
           securityMode: 'SignAndEncrypt',
           securityPolicy: 'Basic256Sha256',
           browse: [{ root: 'nsu=urn:weir:plant-simulator:plant;s=Plant', rebrowseInterval: 600_000 }],
-          events: [{ notifier: 'i=2253' }],
+          // The simulator puts who wrote from where in its own namespace; the correlator matches the client address with the VPN's.
+          events: [{ notifier: 'i=2253', fields: ['urn:weir:plant-simulator:plant#ClientAddress'] }],
         },
       ],
     },
@@ -207,8 +240,9 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       clearTimeout(killer);
     }
   };
+  const order: readonly ServiceName[] = plant.startLast ? [...ORDER.filter((n) => n !== 'plant-simulator' && n !== 'opcua-connector'), 'plant-simulator', 'opcua-connector'] : ORDER;
   try {
-    for (const name of ORDER) {
+    for (const name of order) {
       const configFile = join(stateDir, 'config', `${name}.json`);
       writeFileSync(configFile, JSON.stringify(settings[name], null, 2));
       const entry = runFrom === 'dist' ? [join(REPO_ROOT, 'services', name, 'dist', 'main.js')] : ['--import', 'tsx', join(REPO_ROOT, 'services', name, 'src', 'main.ts')];
@@ -239,7 +273,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     await stop(5000);
     throw err;
   }
-  return { processes, opcuaEndpoint, sourceId: DEMO_SOURCE_ID, erp, api: { url: `http://127.0.0.1:${apiPort}`, key: apiKey }, itEvents: { syslogPort, httpUrl: `http://127.0.0.1:${httpPort}/v1/events` }, stop };
+  return { processes, opcuaEndpoint, sourceId: DEMO_SOURCE_ID, erp, api: { url: `http://127.0.0.1:${apiPort}`, key: apiKey }, itEvents: { syslogPort, httpUrl: `http://127.0.0.1:${httpPort}/v1/events` }, historianDrop, stop };
 }
 
 async function waitReady(p: PlatformProcess, timeoutMs: number): Promise<void> {

@@ -78,6 +78,7 @@ async function main(): Promise<void> {
     `  Analytics API     ${platform.api.url}/docs  (OpenAPI at /openapi.json; header  X-API-Key: ${platform.api.key}  — admin, every site; made for this run)`,
     `  KPIs              curl -H 'X-API-Key: ${platform.api.key}' '${platform.api.url}/v1/kpi/oee?by=machine&from=<ISO time>&to=<ISO time>'`,
     `  IT events in      syslog tcp/udp 127.0.0.1:${platform.itEvents.syslogPort}  (logger -T -n 127.0.0.1 -P ${platform.itEvents.syslogPort} ...), HTTP JSON ${platform.itEvents.httpUrl}`,
+    `  Historian files   drop CSV/TSV exports (tall: tag,time,value,quality) into ${platform.historianDrop}`,
     `  Kafka             ${kafkaBrokers.join(',')}`,
     `  TimescaleDB       ${databaseUrl.replace(/:[^:@/]+@/, ':***@')}`,
     ...platform.processes.map((p) => `  ${p.name.padEnd(17)} http://127.0.0.1:${p.opsPort}/metrics  /health/ready   log ${p.logFile}`),
