@@ -229,14 +229,14 @@ describe('Migrator safety', () => {
     const dir = copyOfMigrations();
     await new Migrator({ pool: pool(db.url), dir, logger }).up();
     appendFileSync(join(dir, '0002_events.sql'), '\n-- an innocent-looking edit\n');
-    writeFileSync(join(dir, '0008_next.sql'), 'CREATE TABLE next_table (id int);\n');
+    writeFileSync(join(dir, '0010_next.sql'), 'CREATE TABLE next_table (id int);\n');
 
     const err = await rejection(new Migrator({ pool: pool(db.url), dir, logger }).up());
     expect(err.code).toBe('MIGRATIONS.CHECKSUM_MISMATCH');
     expect(err.message).toContain('0002_events.sql');
 
     const status = await new Migrator({ pool: pool(db.url), dir, logger }).status();
-    expect(status.entries.map((e) => e.state)).toEqual(['applied', 'changed', 'applied', 'applied', 'applied', 'applied', 'applied', 'pending']);
+    expect(status.entries.map((e) => e.state)).toEqual(['applied', 'changed', 'applied', 'applied', 'applied', 'applied', 'applied', 'applied', 'applied', 'pending']);
     const next = await withClient(db.url, async (c) => (await c.query<{ exists: boolean }>(`select to_regclass('next_table') is not null as exists`)).rows[0]!.exists);
     expect(next).toBe(false);
   });
