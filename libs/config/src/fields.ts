@@ -36,6 +36,26 @@ export const fields = {
       }
       return ms;
     }),
+  /** Structured settings (lists of rules, maps); the environment gives them as JSON text. */
+  json: <T extends z.ZodType>(schema: T) =>
+    z.preprocess((v) => {
+      if (typeof v !== 'string') return v;
+      try {
+        return JSON.parse(v) as unknown;
+      } catch {
+        return v;
+      }
+    }, schema),
+  /** A regular expression (JavaScript syntax), checked to compile. */
+  regex: () =>
+    z.string().refine((v) => {
+      try {
+        new RegExp(v);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'must be a valid regular expression'),
   /** A URL with one of the given schemes. */
   url: (schemes: readonly string[]) =>
     z.string().refine((v) => {

@@ -1,34 +1,8 @@
 import { fields } from '@weir/config';
+import { assetMappingRulesSchema } from '@weir/domain';
 import { kafkaSettingsSchema } from '@weir/kafka';
 import { observabilitySettingsSchema } from '@weir/observability';
 import { z } from 'zod';
-
-// Environment variables carry strings; structured settings come from the environment as JSON.
-const jsonFromString = <T extends z.ZodType>(schema: T) =>
-  z.preprocess((v) => {
-    if (typeof v !== 'string') return v;
-    try {
-      return JSON.parse(v) as unknown;
-    } catch {
-      return v;
-    }
-  }, schema);
-
-/** One source/node-to-asset rule, as `compileAssetMapping` in @weir/domain takes it (same as the enricher's). */
-export const assetMappingRuleSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('explicit'), name: z.string().optional(), sourceId: z.string().optional(), nodeId: z.string().min(1), assetId: z.string().min(1), assetPath: z.string().optional() }),
-  z.object({
-    kind: z.literal('pattern'),
-    name: z.string().optional(),
-    sourceId: z.string().optional(),
-    target: z.enum(['nodeId', 'browsePath']),
-    glob: z.string().optional(),
-    regex: z.string().optional(),
-    flags: z.string().optional(),
-    assetId: z.string().min(1),
-    assetPath: z.string().optional(),
-  }),
-]);
 
 /** Where CEF alerts are sent (a SIEM's syslog receiver). */
 export const siemSettingsSchema = z.object({
@@ -73,7 +47,7 @@ export const correlatorSectionSchema = z.object({
   /** Least event time between two updates of one incident, ms. */
   minUpdateIntervalMs: fields.durationMs().default(60_000),
   /** OT source/node to asset rules, first match wins (JSON array from the environment). */
-  assetMapping: jsonFromString(z.array(assetMappingRuleSchema)).default([]),
+  assetMapping: fields.json(assetMappingRulesSchema).default([]),
   /** The broker drops an instance it has not heard from for this long, ms. */
   sessionTimeoutMs: fields.durationMs().default(30_000),
   /** Heartbeat interval, ms. */

@@ -1,42 +1,8 @@
 import { fields } from '@weir/config';
-import { AssetMappingError, compileAssetMapping, type AssetMappingRule } from '@weir/domain';
+import { assetMappingRulesSchema } from '@weir/domain';
 import { kafkaSettingsSchema } from '@weir/kafka';
 import { observabilitySettingsSchema } from '@weir/observability';
 import { z } from 'zod';
-
-// Environment variables carry strings; rules are structured, so the environment gives them as JSON.
-const jsonFromString = <T extends z.ZodType>(schema: T) =>
-  z.preprocess((v) => {
-    if (typeof v !== 'string') return v;
-    try {
-      return JSON.parse(v) as unknown;
-    } catch {
-      return v;
-    }
-  }, schema);
-
-/** One series-to-asset rule, as `compileAssetMapping` in @weir/domain takes it. */
-export const assetMappingRuleSchema = z.discriminatedUnion('kind', [
-  z.object({
-    kind: z.literal('explicit'),
-    name: z.string().optional(),
-    sourceId: z.string().optional(),
-    nodeId: z.string().min(1),
-    assetId: z.string().min(1),
-    assetPath: z.string().optional(),
-  }),
-  z.object({
-    kind: z.literal('pattern'),
-    name: z.string().optional(),
-    sourceId: z.string().optional(),
-    target: z.enum(['nodeId', 'browsePath']),
-    glob: z.string().optional(),
-    regex: z.string().optional(),
-    flags: z.string().optional(),
-    assetId: z.string().min(1),
-    assetPath: z.string().optional(),
-  }),
-]);
 
 /** Settings of the enricher itself (under `enricher`, `WEIR_ENRICHER__*`). */
 export const enricherSectionSchema = z.object({
@@ -48,31 +14,12 @@ export const enricherSectionSchema = z.object({
    */
   instanceId: z.string().min(1).max(200).regex(/^[A-Za-z0-9._-]+$/).default('0'),
   /** Series-to-asset rules, first match wins (JSON array from the environment). Compiled here, so a bad rule is a settings error. */
-  mapping: jsonFromString(z.array(assetMappingRuleSchema))
-    .default([])
-    .superRefine((rules, ctx) => {
-      try {
-        compileAssetMapping(rules as AssetMappingRule[]);
-      } catch (err) {
-        if (!(err instanceof AssetMappingError)) throw err;
-        for (const problem of err.problems) ctx.addIssue({ code: 'custom', message: problem });
-      }
-    }),
+  mapping: fields.json(assetMappingRulesSchema).default([]),
   /**
    * Picks the measurement name of a series (the key of the asset's `limits`) from its node id:
    * the first capture group, compared case-insensitively. Default: the text after the last `.`, `/`, `=` or `;`.
    */
-  measurementPattern: z
-    .string()
-    .refine((v) => {
-      try {
-        new RegExp(v);
-        return true;
-      } catch {
-        return false;
-      }
-    }, 'must be a valid regular expression')
-    .default('([^./=;]+)$'),
+  measurementPattern: fields.regex().default('([^./=;]+)$'),
   /** Longest wait for the ERP context to load at start-up before the process fails, in ms. */
   contextLoadTimeoutMs: fields.durationMs().default(120_000),
   /** Most bytes fetched per input partition at once; one fetch is one transaction. */

@@ -1,33 +1,6 @@
 import { fields } from '@weir/config';
-import { AssetMappingError, compileAssetMapping, type AssetMappingRule } from '@weir/domain';
+import { assetMappingRulesSchema } from '@weir/domain';
 import { z } from 'zod';
-
-// Environment variables carry strings; structured settings come from the environment as JSON.
-const jsonFromString = <T extends z.ZodType>(schema: T) =>
-  z.preprocess((v) => {
-    if (typeof v !== 'string') return v;
-    try {
-      return JSON.parse(v) as unknown;
-    } catch {
-      return v;
-    }
-  }, schema);
-
-/** One source/node-to-asset rule, as `compileAssetMapping` in @weir/domain takes it (the correlator's `assetMapping`). */
-const assetMappingRuleSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('explicit'), name: z.string().optional(), sourceId: z.string().optional(), nodeId: z.string().min(1), assetId: z.string().min(1), assetPath: z.string().optional() }),
-  z.object({
-    kind: z.literal('pattern'),
-    name: z.string().optional(),
-    sourceId: z.string().optional(),
-    target: z.enum(['nodeId', 'browsePath']),
-    glob: z.string().optional(),
-    regex: z.string().optional(),
-    flags: z.string().optional(),
-    assetId: z.string().min(1),
-    assetPath: z.string().optional(),
-  }),
-]);
 
 /**
  * Settings of retro-hunts and the inventory (under `hunt`, `WEIR_HUNT__*`). The engine settings and the asset
@@ -35,28 +8,9 @@ const assetMappingRuleSchema = z.discriminatedUnion('kind', [
  */
 export const huntSectionSchema = z.object({
   /** OT source/node to asset rules, first match wins (JSON array): the correlator's `correlator.assetMapping`. */
-  assetMapping: jsonFromString(z.array(assetMappingRuleSchema))
-    .default([])
-    .superRefine((rules, ctx) => {
-      try {
-        compileAssetMapping(rules as AssetMappingRule[]);
-      } catch (err) {
-        if (!(err instanceof AssetMappingError)) throw err;
-        for (const problem of err.problems) ctx.addIssue({ code: 'custom', message: problem });
-      }
-    }),
+  assetMapping: fields.json(assetMappingRulesSchema).default([]),
   /** The measurement name of a node (key of the asset's `limits`), first capture group: the enricher's `measurementPattern`. */
-  measurementPattern: z
-    .string()
-    .refine((v) => {
-      try {
-        new RegExp(v);
-        return true;
-      } catch {
-        return false;
-      }
-    }, 'must be a valid regular expression')
-    .default('([^./=;]+)$'),
+  measurementPattern: fields.regex().default('([^./=;]+)$'),
   /** Longest from..to of one hunt, ms. */
   maxRangeMs: fields.durationMs().default(31 * 86_400_000),
   /** Most stored events one hunt reads; beyond it the hunt stops and says where (`complete: false`). */
