@@ -1,29 +1,15 @@
 import { join } from 'node:path';
 import { fields } from '@weir/config';
+import { sourceId } from '@weir/contracts';
 import { kafkaSettingsSchema } from '@weir/kafka';
 import { observabilitySettingsSchema } from '@weir/observability';
-import { normalizeNodeId, SECURITY_MODES, SECURITY_POLICIES } from '@weir/opcua';
+import { nodeIdText, SECURITY_MODES, SECURITY_POLICIES } from '@weir/opcua';
 import { z } from 'zod';
 
-const sourceIdText = z.string().min(1).max(200).regex(/^[A-Za-z0-9._:/-]+$/, 'letters, digits and . _ : / - only');
+// A source's id is the `sourceId` of its samples: the contract's rule.
+const sourceIdText = sourceId;
 
-const nodeIdText = z.string().transform((v, ctx) => {
-  const n = normalizeNodeId(v);
-  if (!n.ok) {
-    ctx.addIssue({ code: 'custom', message: n.problem });
-    return z.NEVER;
-  }
-  return n.nodeId;
-});
-
-const regexText = z.string().refine((v) => {
-  try {
-    new RegExp(v);
-    return true;
-  } catch {
-    return false;
-  }
-}, 'is not a valid regular expression');
+const regexText = fields.regex();
 
 const instant = z.union([z.string(), z.number()]).transform((v, ctx) => {
   const ms = typeof v === 'number' ? v : Date.parse(v);

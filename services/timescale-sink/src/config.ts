@@ -9,14 +9,7 @@ export const SINK_FEEDS = ['telemetry', 'ot-events', 'security-events', 'alerts'
 /** One feed of the sink. */
 export type SinkFeed = (typeof SINK_FEEDS)[number];
 
-const regex = z.string().refine((v) => {
-  try {
-    new RegExp(v);
-    return true;
-  } catch {
-    return false;
-  }
-}, 'must be a valid regular expression');
+const regex = fields.regex();
 
 /** How machine state intervals are derived from state tags. */
 export const stateSettingsSchema = z

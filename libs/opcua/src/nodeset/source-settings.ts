@@ -4,7 +4,8 @@ import { SECURITY_MODES, SECURITY_POLICIES, type UserIdentity } from '../session
 import type { BrowseRule, EventSource, MonitoredNode, NodeDefaults, SourceConfig } from './node-set';
 import { normalizeNodeId } from './node-id';
 
-const nodeIdText = z.string().transform((v, ctx) => {
+/** A node id in settings, normalised (`ns=`/`nsu=` forms, ids of every type); an unreadable one is a settings error. */
+export const nodeIdText = z.string().transform((v, ctx) => {
   const n = normalizeNodeId(v);
   if (!n.ok) {
     ctx.addIssue({ code: 'custom', message: n.problem });
@@ -13,14 +14,7 @@ const nodeIdText = z.string().transform((v, ctx) => {
   return n.nodeId;
 });
 
-const regexText = z.string().refine((v) => {
-  try {
-    new RegExp(v);
-    return true;
-  } catch {
-    return false;
-  }
-}, 'is not a valid regular expression');
+const regexText = fields.regex();
 
 /** Per-node settings; every one optional, filled from the source's `defaults` and then the built-in ones. */
 export const nodeOptionsSchema = z.object({
