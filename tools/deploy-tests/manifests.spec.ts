@@ -27,7 +27,8 @@ interface ValuesService {
   ops: string;
   kafka: boolean;
   database: boolean;
-  autoscaling?: { enabled: boolean; minReplicas: number; maxReplicas: number };
+  autoscaling?: { enabled: boolean; minReplicas?: number; maxReplicas?: number };
+  replicas?: number;
   ports?: { name: string; port: number; protocol: string }[];
 }
 const values = parse(readFileSync(join(ROOT, 'helm/weir/values.yaml'), 'utf8')) as { services: Record<string, ValuesService> };
@@ -137,7 +138,9 @@ describe('helm/weir/values.yaml', () => {
       const v = values.services[s.name];
       expect({ name: s.name, side: v?.side, ops: v?.ops, kafka: v?.kafka, database: v?.database }).toEqual({ name: s.name, side: s.side, ops: s.ops, kafka: s.kafka, database: s.database });
       expect((v?.ports ?? []).map((p) => `${p.port}/${p.protocol}`), s.name).toEqual(s.ports.map((p) => `${p.port}/${p.protocol}`));
-      expect(v?.autoscaling?.enabled ?? false, s.name).toBe(s.consumer);
+      // Partitioned consumers scale out; a singleton runs one replica.
+      expect(v?.autoscaling?.enabled ?? false, s.name).toBe(s.consumer && !s.singleton);
+      if (s.singleton) expect(v?.replicas, s.name).toBe(1);
       // The demo simulator is off by default in a cluster; everything else is on.
       expect(v?.enabled, s.name).toBe(s.side !== 'lab');
     }

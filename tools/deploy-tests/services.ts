@@ -20,6 +20,8 @@ export interface ServiceEntry {
   kafka: boolean;
   database: boolean;
   consumer: boolean;
+  /** One instance per consumer group (its state is not partitioned): one replica, never autoscaled. */
+  singleton?: boolean;
   state: boolean;
   ports: ServicePort[];
   env: Record<string, string>;
