@@ -29,8 +29,6 @@
  * Run: npx tsx bench/enricher-vs-passthrough.ts   (env: WEIR_TEST_KAFKA_BROKERS to use an
  * existing broker; BENCH_PAIRS, BENCH_WARMUP, BENCH_MESSAGES to change the run)
  */
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { erpAssetsV1, erpProductionOrdersV1, erpShiftsV1, erpWorkOrdersV1, telemetryEnrichedV1, telemetryRawV1, topicName, type ErpAssetV1, type TelemetryEnrichedV1, type TelemetryRawV1 } from '@weir/contracts';
 import { BatchingProducer, createKafkaClient, createTransactionalProducer, ensureTopics, kafkaSettingsSchema, splitByBytes } from '@weir/kafka';
 import { createLogger, Registry } from '@weir/observability';
@@ -38,7 +36,7 @@ import { startKafka, uniqueSuffix, uniqueTopicPrefix } from '@weir/testing';
 import type { Kafka, Message } from 'kafkajs';
 import { enricherSettingsSchema } from '../services/enricher/src/config';
 import { EnricherApplication } from '../services/enricher/src/enricher.application';
-import { compare, cpuPerMillion, environment, median, rate, recordResult, type RunMeasure } from './lib/harness';
+import { compare, cpuPerMillion, environment, median, packageVersion, rate, recordResult, type RunMeasure } from './lib/harness';
 
 const KEY = 'enricher.vs-passthrough';
 const COMMAND = 'npx tsx bench/enricher-vs-passthrough.ts';
@@ -56,10 +54,6 @@ const T0 = Date.UTC(2026, 10, 25, 6, 0, 0);
 const SPAN_MS = MESSAGES * 10;
 const iso = (t: number): string => new Date(t).toISOString();
 const MEASUREMENTS = ['Temperature', 'Speed', 'Pressure', 'Torque'];
-
-function packageVersion(name: string): string {
-  return (JSON.parse(readFileSync(resolve(__dirname, '..', 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
-}
 
 function sample(seq: number): TelemetryRawV1 {
   const s = seq % SERIES;

@@ -26,16 +26,16 @@
  * Run: npx tsx bench/historian-csv-vs-bare-parse.ts   (env: WEIR_TEST_KAFKA_BROKERS to use an
  * existing broker; BENCH_PAIRS (5), BENCH_WARMUP (1), BENCH_ROWS to change the run)
  */
-import { createReadStream, createWriteStream, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, linkSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { telemetryRawV1, topicName } from '@weir/contracts';
 import { createKafkaClient, kafkaSettingsSchema } from '@weir/kafka';
-import { createLogger, createMetricsRegistry, HealthRegistry, type Registry } from '@weir/observability';
+import { createLogger, createMetricsRegistry, HealthRegistry } from '@weir/observability';
 import { startKafka, uniqueTopicPrefix } from '@weir/testing';
 import type { Admin } from 'kafkajs';
 import { historianSettingsSchema, startHistorianConnector } from '../services/historian-connector/src/index';
-import { compare, cpuPerMillion, environment, measure, median, rate, recordResult, type RunMeasure } from './lib/harness';
+import { compare, cpuPerMillion, environment, measure, median, metricSum, packageVersion, rate, recordResult, type RunMeasure } from './lib/harness';
 
 const KEY = 'historian.csv-vs-bare-parse';
 const COMMAND = 'npx tsx bench/historian-csv-vs-bare-parse.ts';
@@ -46,10 +46,6 @@ const PARTITIONS = 3;
 const TAGS = 100;
 const CHUNK_BYTES = 256 * 1024;
 const T0 = Date.UTC(2026, 0, 1);
-
-function packageVersion(name: string): string {
-  return (JSON.parse(readFileSync(resolve(__dirname, '..', 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
-}
 
 /** Writes the export; returns the sum of its values (the baseline's checksum). */
 async function writeExport(file: string): Promise<number> {
@@ -109,11 +105,6 @@ async function bareParse(file: string): Promise<{ rows: number; sum: number; bad
   return { rows, sum, badTimes };
 }
 
-async function metricSum(registry: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const m = await registry.getSingleMetric(name)?.get();
-  return (m?.values ?? []).filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x)).reduce((a, v) => a + v.value, 0);
-}
-
 async function main(): Promise<void> {
   process.env['TESTCONTAINERS_HOST_OVERRIDE'] ??= '127.0.0.1';
   process.env['TESTCONTAINERS_RYUK_DISABLED'] ??= 'true';
@@ -155,10 +146,10 @@ async function main(): Promise<void> {
         const connector = await startHistorianConnector({ settings, logger, metrics, health: new HealthRegistry() });
         stop = () => connector.stop();
         const deadline = Date.now() + 1_800_000;
-          while ((await metricSum(metrics, 'weir_historian_files_total', { source: 'bench-csv' })) < 1) {
-            if (Date.now() > deadline) throw new Error('BENCH.STUCK: not finished after 30 min');
-            await new Promise((r) => setTimeout(r, 20));
-          }
+        while ((await metricSum(metrics, 'weir_historian_files_total', { source: 'bench-csv' })) < 1) {
+          if (Date.now() > deadline) throw new Error('BENCH.STUCK: not finished after 30 min');
+          await new Promise((r) => setTimeout(r, 20));
+        }
         await connector.spool.flush();
         return metricSum(metrics, 'weir_historian_samples_total', { source: 'bench-csv' });
       });

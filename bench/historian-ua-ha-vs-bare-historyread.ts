@@ -29,18 +29,19 @@
  * the run)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { telemetryRawV1, topicName } from '@weir/contracts';
 import { createKafkaClient, kafkaSettingsSchema } from '@weir/kafka';
-import { createLogger, createMetricsRegistry, HealthRegistry, type Registry } from '@weir/observability';
+import { createLogger, createMetricsRegistry, HealthRegistry } from '@weir/observability';
 import { PlantModel, PLANT_NAMESPACE_URI } from '@weir/plant-simulator';
-import { freePort, startKafka, uniqueTopicPrefix, waitFor } from '@weir/testing';
+import { freePort, startKafka, uniqueTopicPrefix } from '@weir/testing';
 import type { Admin } from 'kafkajs';
 import { HistoryReadRequest, MessageSecurityMode, OPCUAClient, ReadRawModifiedDetails, SecurityPolicy, TimestampsToReturn, type HistoryData } from 'node-opcua';
 import { historianSettingsSchema, opcuaSourceSchema, startHistorianConnector } from '../services/historian-connector/src/index';
-import { compare, cpuPerMillion, environment, measure, median, rate, recordResult, type RunMeasure } from './lib/harness';
+import { compare, cpuPerMillion, environment, measure, median, metricSum, packageVersion, rate, recordResult, type RunMeasure } from './lib/harness';
+import { waitForSimulator } from './lib/opcua';
 
 const KEY = 'historian.ua-ha-vs-bare-historyread';
 const COMMAND = 'npx tsx bench/historian-ua-ha-vs-bare-historyread.ts';
@@ -57,17 +58,8 @@ const MACHINES = Math.max(1, Math.round(TAGS / (12 + EXTRA_TAGS)));
 const SHAPE = { sites: 1, areasPerSite: 1, linesPerArea: Math.max(1, Math.ceil(MACHINES / 10)), machinesPerLine: Math.min(10, MACHINES), extraTagsPerMachine: EXTRA_TAGS };
 const HOUR = 3_600_000;
 
-function packageVersion(name: string): string {
-  return (JSON.parse(readFileSync(resolve(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
-}
-
 function exited(child: ChildProcess): Promise<number | null> {
   return child.exitCode !== null ? Promise.resolve(child.exitCode) : new Promise((r) => child.once('exit', (code) => r(code)));
-}
-
-async function metricSum(registry: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const m = await registry.getSingleMetric(name)?.get();
-  return (m?.values ?? []).filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x)).reduce((a, v) => a + v.value, 0);
 }
 
 /** The baseline: plain node-opcua HistoryRead (raw) of `tagIds` in (from, to], continuation points followed; returns the values counted. */
@@ -157,21 +149,7 @@ async function main(): Promise<void> {
   let run = 0;
 
   try {
-    await waitFor(
-      async () => {
-        if (sim.exitCode !== null) throw new Error(`the simulator exited: ${simOut}`);
-        const c = OPCUAClient.create({ endpointMustExist: false, connectionStrategy: { maxRetry: 0 } });
-        try {
-          await c.connect(endpointUrl);
-          return true;
-        } catch {
-          return undefined;
-        } finally {
-          await c.disconnect();
-        }
-      },
-      { timeoutMs: 120_000, what: 'the simulator to listen' },
-    );
+    await waitForSimulator(sim, endpointUrl, () => simOut);
 
     const ours = async (): Promise<RunMeasure> => {
       const prefix = uniqueTopicPrefix('bench-hua');

@@ -23,14 +23,12 @@
  * Run: npx tsx bench/kafka-consumer-vs-bare.ts   (env: WEIR_TEST_KAFKA_BROKERS to use an
  * existing broker; BENCH_PAIRS, BENCH_WARMUP, BENCH_MESSAGES to change the run)
  */
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { decode, telemetryRawV1, topicName, type TelemetryRawV1 } from '@weir/contracts';
 import { BatchConsumer, BatchingProducer, createKafkaClient, ensureTopics, kafkaSettingsSchema } from '@weir/kafka';
 import { createLogger } from '@weir/observability';
 import { startKafka, uniqueSuffix, uniqueTopicPrefix } from '@weir/testing';
 import type { Admin, Kafka } from 'kafkajs';
-import { compare, cpuPerMillion, environment, measure, median, rate, recordResult, type RunMeasure } from './lib/harness';
+import { compare, cpuPerMillion, environment, measure, median, packageVersion, rate, recordResult, type RunMeasure } from './lib/harness';
 
 const KEY = 'kafka.consumer-vs-bare-eachbatch';
 const COMMAND = 'npx tsx bench/kafka-consumer-vs-bare.ts';
@@ -41,10 +39,6 @@ const PAIRS = Number(process.env['BENCH_PAIRS'] ?? 7);
 const WARMUP = Number(process.env['BENCH_WARMUP'] ?? 2);
 // The same fetch settings on both sides (the lib's defaults).
 const FETCH = { maxBytesPerPartition: 1024 * 1024, maxBytes: 10 * 1024 * 1024, maxWaitTimeInMs: 1000, minBytes: 1 };
-
-function packageVersion(name: string): string {
-  return (JSON.parse(readFileSync(resolve(__dirname, '..', 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
-}
 
 function sample(seq: number): TelemetryRawV1 {
   const t = Date.UTC(2026, 10, 25, 8, 0, 0) + seq;

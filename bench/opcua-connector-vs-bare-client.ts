@@ -42,7 +42,8 @@ import { freePort, startKafka, uniqueTopicPrefix, waitFor } from '@weir/testing'
 import type { Admin, Consumer, Kafka } from 'kafkajs';
 import { AttributeIds, MessageSecurityMode, OPCUAClient, SecurityPolicy, TimestampsToReturn } from 'node-opcua';
 import { stringify } from 'yaml';
-import { compare, cpuPerMillion, environment, median, rate, recordResult, type RunMeasure } from './lib/harness';
+import { compare, cpuPerMillion, environment, median, packageVersion, rate, recordResult, type RunMeasure } from './lib/harness';
+import { waitForSimulator } from './lib/opcua';
 
 const KEY = 'opcua-connector.vs-bare-client';
 const COMMAND = 'npx tsx bench/opcua-connector-vs-bare-client.ts';
@@ -72,10 +73,6 @@ function processCpuMs(pid: number): number {
   // Fields after the command name (which may hold spaces) start after the last ')'.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
-}
-
-function packageVersion(name: string): string {
-  return (JSON.parse(readFileSync(resolve(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
 }
 
 function spawnTsx(args: string[], env: Record<string, string>, ipc = false): ChildProcess {
@@ -208,21 +205,7 @@ async function main(): Promise<void> {
   const children = new Set<ChildProcess>([sim]);
 
   try {
-    await waitFor(
-      async () => {
-        if (sim.exitCode !== null) throw new Error(`the simulator exited: ${simErr}`);
-        const c = OPCUAClient.create({ endpointMustExist: false, connectionStrategy: { maxRetry: 0 } });
-        try {
-          await c.connect(endpointUrl);
-          return true;
-        } catch {
-          return undefined;
-        } finally {
-          await c.disconnect();
-        }
-      },
-      { timeoutMs: 120_000, what: 'the simulator to listen' },
-    );
+    await waitForSimulator(sim, endpointUrl, () => simErr);
 
     const expectedBetween = (from: number, to: number): number => tagIds.reduce((n, id) => n + model.samplesBetween(id, from, to).length, 0);
     const failures: string[] = [];

@@ -23,15 +23,14 @@
  * broker; BENCH_PAIRS, BENCH_WARMUP, BENCH_MESSAGES to change the run)
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { telemetryRawV1, topicName, type TelemetryRawV1 } from '@weir/contracts';
 import { BatchingProducer, createKafkaClient, ensureTopics, kafkaSettingsSchema, StoreAndForwardProducer } from '@weir/kafka';
 import { createLogger, Registry } from '@weir/observability';
 import { startKafka, uniqueTopicPrefix } from '@weir/testing';
 import type { Admin, Kafka } from 'kafkajs';
-import { compare, cpuPerMillion, environment, median, rate, recordResult, type RunMeasure } from './lib/harness';
+import { compare, cpuPerMillion, environment, median, packageVersion, rate, recordResult, type RunMeasure } from './lib/harness';
 
 const KEY = 'kafka.spool-vs-direct-producer';
 const COMMAND = 'npx tsx bench/spool-vs-producer.ts';
@@ -41,10 +40,6 @@ const PARTITIONS = 3;
 const SERIES = 1_000;
 const PAIRS = Number(process.env['BENCH_PAIRS'] ?? 7);
 const WARMUP = Number(process.env['BENCH_WARMUP'] ?? 2);
-
-function packageVersion(name: string): string {
-  return (JSON.parse(readFileSync(resolve(__dirname, '..', 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
-}
 
 function sample(seq: number): TelemetryRawV1 {
   const t = Date.UTC(2026, 10, 25, 8, 0, 0) + seq;

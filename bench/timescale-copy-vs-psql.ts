@@ -16,14 +16,14 @@
  * existing server; BENCH_PAIRS, BENCH_WARMUP to change the number of pairs)
  */
 import { execFile, spawn } from 'node:child_process';
-import { closeSync, createWriteStream, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, createWriteStream, existsSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createLogger } from '@weir/observability';
 import { createTestDatabase, startTimescale } from '@weir/testing';
 import { copyRows, createPool, databaseSettingsSchema, detectTimescale, encodeCopyRow, Migrator } from '@weir/timescale';
-import { compare, cpuPerMillion, environment, measure, median, rate, recordResult, type RunMeasure } from './lib/harness';
+import { compare, cpuPerMillion, environment, measure, median, packageVersion, rate, recordResult, type RunMeasure } from './lib/harness';
 
 const KEY = 'timescale.copy-writer-vs-psql-copy';
 const COMMAND = 'npx tsx bench/timescale-copy-vs-psql.ts';
@@ -36,10 +36,6 @@ const PAIRS = Number(process.env['BENCH_PAIRS'] ?? 7);
 const WARMUP = Number(process.env['BENCH_WARMUP'] ?? 2);
 
 const run = promisify(execFile);
-
-function packageVersion(name: string): string {
-  return (JSON.parse(readFileSync(resolve(__dirname, '..', 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
-}
 
 function makeRows(): unknown[][] {
   const rows: unknown[][] = [];
