@@ -123,7 +123,11 @@ describe('opcua-connector: security, read-only session, events', () => {
   });
 
   it('forwards alarms (ExclusiveLimitAlarm raised and cleared) to ot.events.v1', async () => {
-    await sim.runStep({ at: 0, action: 'temperatureExcursion', machine: M1, duration: '6s', delta: 40 });
+    // The machine's temperature depends on the simulated shift (a stopped machine cools to near
+    // ambient), so the bump is sized from now: its peak clears the high limit by 15 °C at any hour.
+    const now = sim.model.valueAt(`${M1}.Temperature`, Date.now()).value as number;
+    const delta = Math.max(0, sim.model.machine(M1).params.temperatureHigh - now) + 15;
+    await sim.runStep({ at: 0, action: 'temperatureExcursion', machine: M1, duration: '6s', delta });
     const raised = await waitFor(() => reader!.events.find((e) => e.kind === 'alarm' && e.alarm?.active === true), { timeoutMs: 30_000, what: 'an active alarm event' });
     expect(raised).toMatchObject({ sourceId: 'plant-secure', type: 'ExclusiveLimitAlarmType', alarm: { conditionId: sim.nodeId(`${M1}.TemperatureAlarm`), active: true } });
     expect(raised.alarm?.limitState).toMatch(/High/);
