@@ -6,7 +6,8 @@
 //
 // Loading writes the raw rows one day per statement on WEIR_BENCH_LOAD_WORKERS connections (default 2),
 // builds the unique index once at the end instead of row by row, materialises the 1-minute and 1-hour
-// rollups (as the sink's rollup maintainer, or TimescaleDB's refresh, would have) and runs ANALYZE, so
+// rollups and the counter increments per minute (as the sink's rollup maintainer, or TimescaleDB's refresh,
+// would have) and runs ANALYZE, so
 // the queries meet the database as it is in steady state.
 //
 //   npx tsx bench/analytics-latency.ts                          # full workload (loading takes a while)
@@ -112,6 +113,18 @@ async function load(pool: Pool): Promise<void> {
     await pool.query(`CALL refresh_continuous_aggregate('telemetry_1m', NULL, NULL)`);
     await pool.query(`CALL refresh_continuous_aggregate('telemetry_1h', NULL, NULL)`);
   } else await pool.query(ROLLUP_HOURS);
+  // The counter increments per minute that the sink keeps on both licences (kpi.oee_slices reads them), a series at a time.
+  const counters = (await pool.query<{ id: number }>(`SELECT id FROM series WHERE node_id ~ '\\.(TotalCount|GoodCount|EnergyMeter)$' ORDER BY id`)).rows.map((r) => r.id);
+  log(`counter rollup of ${counters.length} series`);
+  let nextCounter = 0;
+  await Promise.all(
+    Array.from({ length: LOAD_WORKERS }, async () => {
+      while (nextCounter < counters.length) {
+        const id = counters[nextCounter++]!;
+        await pool.query('SELECT kpi.refresh_counter_increments($1, $2, ARRAY[$3::integer])', [START, END, id]);
+      }
+    }),
+  );
   log('analyze');
   await pool.query('VACUUM ANALYZE');
   const { rows } = await pool.query<{ n: string }>('SELECT count(*) AS n FROM telemetry');

@@ -101,7 +101,7 @@ async function main(): Promise<void> {
     edition.set(detection.license!);
     const metrics = new SinkMetrics(new Registry());
     const series = new SeriesRepository(pool, settings);
-    const service = new TelemetryService(pool, settings, series, new TelemetryRepository(), new RollupRepository(pool), new CompletenessRepository(pool), new StateRepository(settings), edition, metrics);
+    const service = new TelemetryService(pool, settings, series, new TelemetryRepository(), new RollupRepository(pool, edition), new CompletenessRepository(pool), new StateRepository(settings), metrics);
 
     const samples = makeSamples();
     const batches = chunks(samples, BATCH);

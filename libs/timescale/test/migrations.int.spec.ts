@@ -57,8 +57,8 @@ async function rejection(p: Promise<unknown>): Promise<TimescaleError> {
 const expectedLicense = (process.env['WEIR_TEST_TIMESCALE_IMAGE'] ?? '').startsWith('timescale/') ? 'timescale' : 'apache';
 // On the Timescale licence telemetry_1m/1h are continuous aggregates (views), on Apache plain hypertables.
 const ROLLUPS = expectedLicense === 'apache' ? ['telemetry_1h', 'telemetry_1m'] : [];
-const HYPERTABLES = ['alerts', 'ot_events', 'security_events', 'telemetry', ...ROLLUPS, 'telemetry_other'];
-const TABLES = ['alerts', 'assets', 'data_gaps', 'machine_state_intervals', 'ot_events', 'production_orders', 'security_events', 'series', 'shifts', 'telemetry', ...ROLLUPS, 'telemetry_other', 'weir_retention', 'weir_rollup_invalidations', 'weir_schema_migrations', 'weir_seq_log', 'weir_seq_watermark', 'work_orders'];
+const HYPERTABLES = ['alerts', 'counter_increments_1m', 'ot_events', 'security_events', 'telemetry', ...ROLLUPS, 'telemetry_other'];
+const TABLES = ['alerts', 'assets', 'counter_increments_1m', 'data_gaps', 'machine_state_intervals', 'ot_events', 'production_orders', 'security_events', 'series', 'shifts', 'telemetry', ...ROLLUPS, 'telemetry_other', 'weir_retention', 'weir_rollup_invalidations', 'weir_schema_migrations', 'weir_seq_log', 'weir_seq_watermark', 'work_orders'];
 
 describe('Migrator on a fresh database', () => {
   let db: TestDatabase;
@@ -89,8 +89,9 @@ describe('Migrator on a fresh database', () => {
       [7, 'kpi', 'common'],
       [8, 'kpi_break_run_time', 'common'],
       [9, 'state_reason_intervals', 'common'],
+      [10, 'counter_rollup', 'common'],
     ]);
-    expect(result.version).toBe(9);
+    expect(result.version).toBe(10);
     expect(result.detection.license).toBe(expectedLicense);
   });
 
@@ -122,7 +123,7 @@ describe('Migrator on a fresh database', () => {
         order by 1`);
       expect(objects.rows.map((r) => r.name)).toEqual([
         'assets', 'completeness', 'counter_increments', 'downtime', 'downtime_pareto_7d', 'energy', 'machine_series', 'oee', 'oee_slices', 'oee_today',
-        'plan_slices', 'reason_codes', 'seconds', 'series_roles',
+        'plan_slices', 'reason_codes', 'refresh_counter_increments', 'seconds', 'series_roles',
       ]);
       expect(objects.rows.filter((r) => r.comment === null)).toEqual([]);
     });
@@ -130,7 +131,7 @@ describe('Migrator on a fresh database', () => {
 
   it('records version, name, edition, sha256 and time of each migration', async () => {
     const rows = await withClient(db.url, async (c) => (await c.query<{ version: number; edition: string; checksum: string; applied_at: Date }>('select * from weir_schema_migrations order by version')).rows);
-    expect(rows).toHaveLength(9);
+    expect(rows).toHaveLength(10);
     for (const row of rows) {
       expect(row.checksum).toMatch(/^[0-9a-f]{64}$/);
       expect(row.applied_at).toBeInstanceOf(Date);
@@ -144,6 +145,7 @@ describe('Migrator on a fresh database', () => {
       const retention = await c.query<{ hypertable: string; drop_after: string; enforced_by: string }>(`select hypertable, drop_after::text, enforced_by from weir_retention order by 1`);
       expect(retention.rows).toEqual([
         { hypertable: 'alerts', drop_after: '1825 days', enforced_by: 'weir' },
+        { hypertable: 'counter_increments_1m', drop_after: '730 days', enforced_by: 'weir' },
         { hypertable: 'ot_events', drop_after: '730 days', enforced_by: 'weir' },
         { hypertable: 'security_events', drop_after: '365 days', enforced_by: 'weir' },
         { hypertable: 'telemetry', drop_after: '365 days', enforced_by: 'weir' },
@@ -165,6 +167,7 @@ describe('Migrator on a fresh database', () => {
       ]);
       const retention = await c.query<{ hypertable: string; enforced_by: string }>(`select hypertable, enforced_by from weir_retention order by 1`);
       expect(retention.rows).toEqual([
+        { hypertable: 'counter_increments_1m', enforced_by: 'weir' },
         { hypertable: 'telemetry', enforced_by: 'timescaledb' },
         { hypertable: 'telemetry_other', enforced_by: 'timescaledb' },
       ]);
@@ -175,7 +178,7 @@ describe('Migrator on a fresh database', () => {
     firstSnapshot = await withClient(db.url, schemaSnapshot);
     const second = await new Migrator({ pool: pool(db.url), logger }).up();
     expect(second.applied).toEqual([]);
-    expect(second.version).toBe(9);
+    expect(second.version).toBe(10);
     expect(await withClient(db.url, schemaSnapshot)).toBe(firstSnapshot);
   });
 
@@ -191,6 +194,7 @@ describe('Migrator on a fresh database', () => {
       [7, 'applied', 'common'],
       [8, 'applied', 'common'],
       [9, 'applied', 'common'],
+      [10, 'applied', 'common'],
     ]);
   });
 
@@ -218,10 +222,10 @@ describe('Migrator safety', () => {
   it('lets concurrent migrators apply each migration exactly once', async () => {
     const db = await freshDatabase();
     const results = await Promise.all([1, 2, 3].map(() => new Migrator({ pool: pool(db.url), logger }).up()));
-    expect(results.map((r) => r.applied.length).sort()).toEqual([0, 0, 9]);
-    expect(results.map((r) => r.version)).toEqual([9, 9, 9]);
+    expect(results.map((r) => r.applied.length).sort()).toEqual([0, 0, 10]);
+    expect(results.map((r) => r.version)).toEqual([10, 10, 10]);
     const rows = await withClient(db.url, async (c) => (await c.query<{ version: number }>('select version from weir_schema_migrations order by version')).rows);
-    expect(rows.map((r) => r.version)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(rows.map((r) => r.version)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
   });
 
   it('refuses to run when an applied migration file was changed, naming the file, and applies nothing', async () => {
@@ -229,14 +233,14 @@ describe('Migrator safety', () => {
     const dir = copyOfMigrations();
     await new Migrator({ pool: pool(db.url), dir, logger }).up();
     appendFileSync(join(dir, '0002_events.sql'), '\n-- an innocent-looking edit\n');
-    writeFileSync(join(dir, '0010_next.sql'), 'CREATE TABLE next_table (id int);\n');
+    writeFileSync(join(dir, '0011_next.sql'), 'CREATE TABLE next_table (id int);\n');
 
     const err = await rejection(new Migrator({ pool: pool(db.url), dir, logger }).up());
     expect(err.code).toBe('MIGRATIONS.CHECKSUM_MISMATCH');
     expect(err.message).toContain('0002_events.sql');
 
     const status = await new Migrator({ pool: pool(db.url), dir, logger }).status();
-    expect(status.entries.map((e) => e.state)).toEqual(['applied', 'changed', 'applied', 'applied', 'applied', 'applied', 'applied', 'applied', 'applied', 'pending']);
+    expect(status.entries.map((e) => e.state)).toEqual(['applied', 'changed', 'applied', 'applied', 'applied', 'applied', 'applied', 'applied', 'applied', 'applied', 'pending']);
     const next = await withClient(db.url, async (c) => (await c.query<{ exists: boolean }>(`select to_regclass('next_table') is not null as exists`)).rows[0]!.exists);
     expect(next).toBe(false);
   });
@@ -244,25 +248,25 @@ describe('Migrator safety', () => {
   it('refuses a database that has a migration this code does not know', async () => {
     const db = await freshDatabase();
     const newer = copyOfMigrations();
-    writeFileSync(join(newer, '0010_from_the_future.sql'), 'CREATE TABLE future_table (id int);\n');
+    writeFileSync(join(newer, '0011_from_the_future.sql'), 'CREATE TABLE future_table (id int);\n');
     await new Migrator({ pool: pool(db.url), dir: newer, logger }).up();
 
     const err = await rejection(new Migrator({ pool: pool(db.url), logger }).up());
     expect(err.code).toBe('MIGRATIONS.UNKNOWN_VERSION');
-    expect(err.message).toContain('0010_from_the_future');
+    expect(err.message).toContain('0011_from_the_future');
   });
 
   it('rolls back a failing migration and names its file', async () => {
     const db = await freshDatabase();
     const dir = copyOfMigrations();
-    writeFileSync(join(dir, '0010_broken.sql'), 'CREATE TABLE half_done (id int);\nSELECT * FROM no_such_table;\n');
+    writeFileSync(join(dir, '0011_broken.sql'), 'CREATE TABLE half_done (id int);\nSELECT * FROM no_such_table;\n');
 
     const err = await rejection(new Migrator({ pool: pool(db.url), dir, logger }).up());
     expect(err.code).toBe('MIGRATIONS.FAILED');
-    expect(err.message).toMatch(/0010_broken.sql failed and was rolled back: 42P01/);
+    expect(err.message).toMatch(/0011_broken.sql failed and was rolled back: 42P01/);
     await withClient(db.url, async (c) => {
       const { rows } = await c.query<{ half: boolean; max: number }>(`select to_regclass('half_done') is not null as half, (select max(version) from weir_schema_migrations) as max`);
-      expect(rows[0]).toEqual({ half: false, max: 9 });
+      expect(rows[0]).toEqual({ half: false, max: 10 });
     });
   });
 });
@@ -276,7 +280,7 @@ describe('migrate command', () => {
     const env = { ...process.env, WEIR_DATABASE__URL: db.url, WEIR_LOG_LEVEL: 'info' };
     const up = await run(tsx, [cli], { cwd: repoRoot, env });
     expect(up.stdout).toContain('"msg":"applied migration"');
-    expect(up.stdout).toContain(`applied 9 migration(s); schema at version 9 (${expectedLicense} licence)`);
+    expect(up.stdout).toContain(`applied 10 migration(s); schema at version 10 (${expectedLicense} licence)`);
     const status = await run(tsx, [cli, 'status'], { cwd: repoRoot, env });
     expect(status.stdout).toMatch(new RegExp(`0004 {2}retention +applied +${expectedLicense} at `));
     expect(status.stdout).not.toContain(':weir@');

@@ -85,10 +85,9 @@ export class SinkApplication implements OnApplicationBootstrap, BeforeApplicatio
       for (const c of this.consumers) this.health.register(c.healthCheck());
       this.shutdown.add({ name: 'consumers', stop: async () => void (await Promise.all(this.consumers.map((c) => c.stop()))) });
       await Promise.all(this.consumers.map((c) => c.start()));
-      if (this.edition.sinkMaintained) {
-        this.rollups.start();
-        this.shutdown.add({ name: 'rollups', stop: () => this.rollups.stop() });
-      }
+      // On both licences: counter_increments_1m is the sink's; telemetry_1m/1h only on Apache (the repository checks).
+      this.rollups.start();
+      this.shutdown.add({ name: 'rollups', stop: () => this.rollups.stop() });
       if (sink.completeness.sequenceGaps) {
         this.gaps.start();
         this.shutdown.add({ name: 'sequence gaps', stop: () => this.gaps.stop() });

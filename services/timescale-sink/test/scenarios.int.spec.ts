@@ -274,3 +274,62 @@ describe.runIf(apache)('rollups on the Apache licence', () => {
     expect(await scalar(db.url, `select max(max) from telemetry_1h r join series s on s.id = r.series_id where s.source_id = '${SRC}'`)).toBe(1e6);
   });
 });
+
+// On both licences: counter_increments_1m (read by the KPIs) is the sink's to keep.
+describe('the counter rollup (counter_increments_1m)', () => {
+  const SRC = 'plant-c';
+  const T0 = Date.parse('2024-03-03T10:00:00Z');
+  let seq = 0;
+  const counter = (name: string, ms: number, value: number): TelemetryEnrichedV1 =>
+    sample({ sourceId: SRC, nodeId: `ns=2;s=C1.${name}`, seq: ++seq, sourceTime: new Date(ms).toISOString(), value, status: 0, dataType: 'Double' });
+  // Per minute, straight from the raw rows: each Good sample's increment against the one before it (a drop is a reset
+  // and counts the new value), the span they cover. Only the counter series (node ids ending in a kpi.series_roles suffix).
+  const mismatches = async (): Promise<unknown[]> =>
+    withDb(db.url, async (c) => {
+      const { rows } = await c.query(
+        `with x as (
+           select t.series_id, t.time, t.value, lag(t.value) over w as prev, lag(t.time) over w as prev_time
+             from telemetry t join series s on s.id = t.series_id
+            where s.source_id = $1 and (s.node_id like '%.TotalCount' or s.node_id like '%.EnergyMeter') and t.status >> 30 = 0 and t.value is not null
+           window w as (partition by t.series_id order by t.time, t.seq)
+         ), direct as (
+           select time_bucket('1 minute', time) as bucket, series_id, count(*) as samples, sum(case when value >= prev then value - prev else value end) as increment,
+                  count(*) filter (where value < prev) as resets, min(prev_time) as first_prev_time, min(time) as first_time, max(time) as last_time
+             from x where prev is not null group by 1, 2
+         )
+         select coalesce(d.bucket, r.bucket) as bucket, to_jsonb(d) as direct, to_jsonb(r) as rollup
+           from direct d full join (select r.* from counter_increments_1m r join series s on s.id = r.series_id where s.source_id = $1) r using (bucket, series_id)
+          where d.bucket is null or r.bucket is null or d.samples <> r.samples or d.resets <> r.resets or d.first_prev_time <> r.first_prev_time
+             or d.first_time <> r.first_time or d.last_time <> r.last_time or abs(d.increment - r.increment) > 1e-9 * greatest(1, abs(d.increment))`,
+        [SRC],
+      );
+      return rows;
+    });
+
+  it('equals the per-minute increments over the raw rows, before and after late data that changes the next minute too', async () => {
+    const first: TelemetryEnrichedV1[] = [];
+    // A counter every 5 s for an hour with a reset at 30 min, an energy meter, and a temperature that is no counter.
+    for (let i = 0; i < 720; i++) {
+      first.push(counter('TotalCount', T0 + i * 5000, i < 360 ? i * 2 : (i - 360) * 2));
+      first.push(counter('EnergyMeter', T0 + i * 5000, 100 + i * 0.25));
+      first.push(counter('Temperature', T0 + i * 5000, 20 + (i % 7)));
+    }
+    await producer.sendMany(telemetryEnrichedV1, first);
+    const source = `select count(*) from telemetry t join series s on s.id = t.series_id where s.source_id = '${SRC}'`;
+    await waitForCount(db.url, source, first.length);
+    const maintainer = sink.app.get(RollupMaintainer);
+    const pass = await maintainer.drain();
+    expect(pass.counterBuckets).toBeGreaterThanOrEqual(2 * 59);
+    // Two counters x 60 minutes, less the very first minute's first sample (nothing before it) -- still 60 rows each.
+    expect(await scalar(db.url, `select count(*) from counter_increments_1m r join series s on s.id = r.series_id where s.source_id = '${SRC}'`)).toBe(2 * 60);
+    expect(await mismatches()).toEqual([]);
+
+    // Late: a sample above both neighbours at the end of minute 10 (the next minute then starts with a reset), and one
+    // an hour after everything (a new minute after a long silence).
+    await producer.sendMany(telemetryEnrichedV1, [counter('TotalCount', T0 + 10 * 60_000 + 59_999, 10_000), counter('TotalCount', T0 + 2 * 3_600_000, 5)]);
+    await waitForCount(db.url, source, first.length + 2);
+    await maintainer.drain();
+    expect(await mismatches()).toEqual([]);
+    expect(await scalar(db.url, `select sum(resets) from counter_increments_1m r join series s on s.id = r.series_id where s.source_id = '${SRC}' and s.node_id like '%.TotalCount'`)).toBe(3);
+  });
+});

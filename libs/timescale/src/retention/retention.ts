@@ -61,7 +61,9 @@ export async function setRetention(db: Queryable, hypertable: string, dropAfterM
   const { rowCount } = await db.query(`UPDATE weir_retention SET drop_after = ${interval}, updated_at = now() WHERE hypertable = $1 AND drop_after <> ${interval}`, [hypertable, dropAfterMs]);
   const { rows } = await db.query<{ exists: boolean }>(`SELECT EXISTS (SELECT 1 FROM weir_retention WHERE hypertable = $1) AS exists`, [hypertable]);
   if (!rows[0]!.exists) throw new TimescaleError('RETENTION.UNKNOWN_HYPERTABLE', `${hypertable} has no row in weir_retention; known tables get one from their migration`);
-  if (license === 'timescale' && (rowCount ?? 0) > 0) {
+  const { rows: by } = await db.query<{ enforced_by: string }>(`SELECT enforced_by FROM weir_retention WHERE hypertable = $1`, [hypertable]);
+  // Tables the platform itself enforces (every one on Apache, the sink's own rollups on both) get no policy.
+  if (license === 'timescale' && (rowCount ?? 0) > 0 && by[0]?.enforced_by === 'timescaledb') {
     await db.query(`SELECT remove_retention_policy($1::regclass, if_exists => true)`, [hypertable]);
     await db.query(`SELECT add_retention_policy($1::regclass, drop_after => ${interval})`, [hypertable, dropAfterMs]);
   }

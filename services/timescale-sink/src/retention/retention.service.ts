@@ -10,9 +10,9 @@ import { LOGGER, PG_POOL, SINK_SETTINGS } from '../common/tokens';
 
 /**
  * Retention and chunk settings: applies `sink.retention.dropAfter` and
- * `sink.chunkIntervals` at start-up, and on the Apache licence drops expired
- * chunks every `sink.retention.enforceIntervalMs` (TimescaleDB's policies do
- * that on the Timescale licence).
+ * `sink.chunkIntervals` at start-up, and drops expired chunks of the tables
+ * the platform enforces every `sink.retention.enforceIntervalMs` (on the
+ * Timescale licence TimescaleDB's policies do that for the others).
  */
 @Injectable()
 export class RetentionService {
@@ -52,9 +52,12 @@ export class RetentionService {
     }
   }
 
-  /** Starts periodic enforcement (Apache licence only). */
+  /**
+   * Starts periodic enforcement of the tables weir_retention marks as the platform's (every table on the
+   * Apache licence; on the Timescale licence only the sink's own counter_increments_1m, the rest have policies).
+   */
   start(): void {
-    if (this.edition.sinkMaintained) this.job.start();
+    this.job.start();
   }
 
   /** Stops it, waiting for a pass in progress. */

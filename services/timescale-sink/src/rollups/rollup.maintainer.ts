@@ -7,7 +7,8 @@ import { LOGGER, SINK_SETTINGS } from '../common/tokens';
 import { RollupRepository, type RollupRefresh } from './rollup.repository';
 
 /**
- * Keeps telemetry_1m / telemetry_1h up to date on the Apache licence: every
+ * Keeps counter_increments_1m (both licences) and telemetry_1m / telemetry_1h
+ * (Apache licence) up to date: every
  * `sink.rollups.intervalMs` it drains the invalidation log (in slices, until
  * only unsettled buckets are left). Several sink instances may run it; the
  * repository serialises them with an advisory lock.
@@ -50,12 +51,13 @@ export class RollupMaintainer {
 
   /** Refreshes until the log holds nothing that has settled; returns the totals. */
   async drain(): Promise<RollupRefresh> {
-    const total: RollupRefresh = { invalidations: 0, minuteBuckets: 0, hourBuckets: 0, deferred: 0 };
+    const total: RollupRefresh = { invalidations: 0, minuteBuckets: 0, hourBuckets: 0, counterBuckets: 0, deferred: 0 };
     for (;;) {
       const pass = await this.rollups.refresh(this.settleMs);
       total.invalidations += pass.invalidations;
       total.minuteBuckets += pass.minuteBuckets;
       total.hourBuckets += pass.hourBuckets;
+      total.counterBuckets += pass.counterBuckets;
       total.deferred = pass.deferred;
       // Stop when nothing was taken, or everything taken was put back (not settled yet).
       if (pass.invalidations === 0 || pass.deferred >= pass.invalidations) break;

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ClientBase, Pool } from 'pg';
 import { withTransaction } from '../common/db';
+import { StorageEdition } from '../common/storage-edition';
 import { PG_POOL } from '../common/tokens';
 
 /** What one refresh pass did. */
@@ -11,6 +12,8 @@ export interface RollupRefresh {
   minuteBuckets: number;
   /** (series, hour) buckets recomputed. */
   hourBuckets: number;
+  /** (counter series, minute) rows of counter_increments_1m written. */
+  counterBuckets: number;
   /** (series, minute) buckets put back because they have not settled yet. */
   deferred: number;
 }
@@ -22,8 +25,10 @@ const LOCK_KEY = [1466271602, 2] as const;
 const GOOD = 't.status >> 30 = 0';
 
 /**
- * The 1-minute and 1-hour rollups on Apache-licensed builds (telemetry_1m,
- * telemetry_1h), kept equal to a time_bucket aggregate over the raw rows.
+ * The rollups the sink keeps: counter_increments_1m (the KPIs' counter
+ * increments per minute) on both licences, and on Apache-licensed builds the
+ * 1-minute and 1-hour rollups (telemetry_1m, telemetry_1h), which TimescaleDB
+ * materialises itself under the Timescale licence.
  *
  * Writers log which (series, minutes) each batch touched (`invalidate`, in the
  * batch's transaction). `refresh` consumes the log, recomputes every touched
@@ -34,7 +39,10 @@ const GOOD = 't.status >> 30 = 0';
  */
 @Injectable()
 export class RollupRepository {
-  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
+  constructor(
+    @Inject(PG_POOL) private readonly pool: Pool,
+    @Inject(StorageEdition) private readonly edition: StorageEdition,
+  ) {}
 
   /** Logs (series id, first minute, last minute) triples of written rows, inside the writer's transaction. */
   async invalidate(client: ClientBase, ranges: readonly number[]): Promise<void> {
@@ -60,7 +68,7 @@ export class RollupRepository {
         [maxRows],
       );
       const invalidations = taken.rowCount ?? 0;
-      if (invalidations === 0) return { invalidations: 0, minuteBuckets: 0, hourBuckets: 0, deferred: 0 };
+      if (invalidations === 0) return { invalidations: 0, minuteBuckets: 0, hourBuckets: 0, counterBuckets: 0, deferred: 0 };
       const cutoff = `now() - make_interval(secs => $1::double precision / 1000)`;
       const deferred = await client.query<{ n: string }>(
         `WITH young AS (DELETE FROM weir_rollup_dirty WHERE bucket + interval '1 minute' > ${cutoff} RETURNING series_id, bucket),
@@ -73,14 +81,33 @@ export class RollupRepository {
          SELECT (SELECT count(*) FROM young) AS n`,
         [settleMs],
       );
-      const minutes = await this.recomputeMinutes(client);
-      const hours = await this.recomputeHours(client);
-      return { invalidations, minuteBuckets: minutes, hourBuckets: hours, deferred: Number(deferred.rows[0]?.n ?? 0) };
+      await client.query('ANALYZE weir_rollup_dirty');
+      const counters = await this.recomputeCounters(client);
+      const minutes = this.edition.sinkMaintained ? await this.recomputeMinutes(client) : 0;
+      const hours = this.edition.sinkMaintained ? await this.recomputeHours(client) : 0;
+      return { invalidations, minuteBuckets: minutes, hourBuckets: hours, counterBuckets: counters, deferred: Number(deferred.rows[0]?.n ?? 0) };
     });
   }
 
+  /**
+   * counter_increments_1m for the touched minutes of counter series (kpi.refresh_counter_increments picks them and
+   * also redoes each run's next minute with data), one call per run of consecutive touched minutes of a series.
+   */
+  private async recomputeCounters(client: ClientBase): Promise<number> {
+    const { rows } = await client.query<{ written: string | null }>(
+      `WITH runs AS (
+         SELECT series_id, bucket, bucket - (row_number() OVER (PARTITION BY series_id ORDER BY bucket)) * interval '1 minute' AS run
+           FROM weir_rollup_dirty
+          WHERE series_id IN (SELECT s.id FROM series s JOIN kpi.series_roles r ON right(s.node_id, length(r.node_suffix)) = r.node_suffix)
+       ), calls AS (
+         SELECT kpi.refresh_counter_increments(min(bucket), max(bucket), ARRAY[series_id]) AS n FROM runs GROUP BY series_id, run
+       )
+       SELECT sum(n) AS written FROM calls`,
+    );
+    return Number(rows[0]?.written ?? 0);
+  }
+
   private async recomputeMinutes(client: ClientBase): Promise<number> {
-    await client.query('ANALYZE weir_rollup_dirty');
     await client.query(`DELETE FROM telemetry_1m r USING weir_rollup_dirty d WHERE r.series_id = d.series_id AND r.bucket = d.bucket`);
     const { rowCount } = await client.query(
       `INSERT INTO telemetry_1m (bucket, series_id, count, sum, avg, min, max, first, last, first_time, last_time, bad_count, uncertain_count)

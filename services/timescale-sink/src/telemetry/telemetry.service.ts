@@ -4,7 +4,6 @@ import type { ClientBase, Pool } from 'pg';
 import type { SinkSettings } from '../config';
 import { isUniqueViolation, withTransaction } from '../common/db';
 import { SinkMetrics } from '../common/sink-metrics';
-import { StorageEdition } from '../common/storage-edition';
 import { PG_POOL, SINK_SETTINGS } from '../common/tokens';
 import { CompletenessRepository } from '../completeness/completeness.repository';
 import { RollupRepository } from '../rollups/rollup.repository';
@@ -54,7 +53,6 @@ export class TelemetryService {
     @Inject(RollupRepository) private readonly rollups: RollupRepository,
     @Inject(CompletenessRepository) private readonly completeness: CompletenessRepository,
     @Inject(StateRepository) private readonly state: StateRepository,
-    @Inject(StorageEdition) private readonly edition: StorageEdition,
     @Inject(SinkMetrics) private readonly metrics: SinkMetrics,
   ) {
     this.logSequences = settings.sink.completeness.sequenceGaps;
@@ -70,7 +68,7 @@ export class TelemetryService {
       withTransaction(this.pool, async (client) => {
         const telemetry = await this.samples.write(client, 'telemetry', batch.numeric, path);
         const other = await this.samples.write(client, 'telemetry_other', batch.other, path);
-        if (this.edition.sinkMaintained) await this.rollups.invalidate(client, batch.rollupRanges);
+        await this.rollups.invalidate(client, batch.rollupRanges);
         if (this.logSequences) await this.completeness.logSequences(client, batch.sequences);
         let stateIntervals = 0;
         if (states.size > 0 || reasons.size > 0) stateIntervals = await this.recomputeStates(client, states, reasons);
