@@ -25,10 +25,21 @@ type Point = Record<string, number | string | boolean | null>;
 async function points(params: Record<string, string>): Promise<Point[]> {
   const res = await get(api, `/v1/timeseries?${qs(params)}`, admin);
   expect(res.status, JSON.stringify(res.body)).toBe(200);
+  expect(res.headers.get('content-type')).toMatch(/^application\/json/);
   return (res.body['series'] as { points: Point[] }[])[0]!.points;
 }
 
 describe('bucketed time series', () => {
+  it('answers every series asked for, in order, with its metadata, also one without points', async () => {
+    const res = await get(api, `/v1/timeseries?${qs({ series: '5,7,2', from: '2024-03-04T06:00:00Z', to: '2024-03-04T06:30:00Z', bucket: '30m', agg: 'max' })}`, admin);
+    expect(res.status).toBe(200);
+    const body = res.body as { from: string; bucket: string; series: { id: number; unit: string | null; assetId: string | null; name: string; points: Point[] }[] };
+    expect(body).toMatchObject({ from: '2024-03-04T06:00:00.000Z', to: '2024-03-04T06:30:00.000Z', bucket: '30 minutes', tz: 'UTC', fill: 'none', quality: 'good' });
+    expect(body.series.map((s) => s.id)).toEqual([5, 7, 2]);
+    expect(body.series[0]).toMatchObject({ unit: 'CEL', assetId: 'hh-m1', name: 'M1/Temperature' });
+    expect(body.series[0]!.points).toEqual([{ t: '2024-03-04T06:00:00.000Z', max: 22 }]);
+  });
+
   it('aggregates Good samples per bucket (the Bad one left out)', async () => {
     const p = await points({ series: '5', from: '2024-03-04T06:00:00Z', to: '2024-03-04T08:00:00Z', bucket: '30m', agg: 'avg,min,max,first,last,count' });
     expect(p).toEqual([

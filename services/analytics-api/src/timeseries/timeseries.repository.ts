@@ -176,6 +176,37 @@ export function bucketedStatement(q: BucketedQuery, source: RollupSource): { tex
   return { text, values, rollup };
 }
 
+// One JSON member per aggregate, from the enum only (an aggregate name never reaches the SQL text otherwise).
+const POINT_MEMBERS: Record<Aggregate, string> = {
+  avg: `'avg', f.avg`,
+  min: `'min', f.min`,
+  max: `'max', f.max`,
+  first: `'first', f.first`,
+  last: `'last', f.last`,
+  sum: `'sum', f.sum`,
+  count: `'count', f.count`,
+  increase: `'increase', f.increase`,
+  integral: `'integral', f.integral`,
+};
+// The bucket start as Date.prototype.toISOString writes it.
+const POINT_TIME = `to_char(f.bucket AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/**
+ * A bucketed query answered as JSON text per series: one row per series with `points`, the JSON array of
+ * `{t, filled?, <aggregates in the order asked>}` objects in bucket order. PostgreSQL writes the JSON (json, not
+ * jsonb: float8 keeps its shortest exact form, as JSON.stringify writes it), so the service does not parse and
+ * re-serialise every point of a large answer.
+ */
+export function bucketedJsonStatement(q: BucketedQuery, aggregates: readonly Aggregate[], source: RollupSource): { text: string; values: unknown[]; rollup: boolean } {
+  const inner = bucketedStatement(q, source);
+  const members = aggregates.map((a) => POINT_MEMBERS[a]).join(', ');
+  const tail = members === '' ? '' : `, ${members}`;
+  const text = `SELECT f.series_id, json_agg(CASE WHEN f.filled THEN json_build_object('t', ${POINT_TIME}, 'filled', true${tail})
+                                            ELSE json_build_object('t', ${POINT_TIME}${tail}) END ORDER BY f.bucket)::text AS points
+                  FROM (${inner.text}) f GROUP BY f.series_id`;
+  return { text, values: inner.values, rollup: inner.rollup };
+}
+
 /** Time-series queries over the telemetry hypertable and its 1-minute rollup. */
 @Injectable()
 export class TimeseriesRepository {
@@ -191,6 +222,16 @@ export class TimeseriesRepository {
       await c.query(`SELECT set_config('jit', 'off', true)`);
       return (await c.query<BucketRow>(text, values)).rows;
     });
+  }
+
+  /** The same as `bucketed`, as JSON text per series id (see bucketedJsonStatement); series without points are absent. */
+  async bucketedJson(q: BucketedQuery, aggregates: readonly Aggregate[]): Promise<Map<number, string>> {
+    const { text, values } = bucketedJsonStatement(q, aggregates, await this.rollupSource());
+    const rows = await this.db.inTimeZone(q.timeZone, async (c) => {
+      await c.query(`SELECT set_config('jit', 'off', true)`);
+      return (await c.query<{ series_id: number; points: string }>(text, values)).rows;
+    });
+    return new Map(rows.map((r) => [r.series_id, r.points]));
   }
 
   /** Whether telemetry_1m is the sink-maintained table (looked up once; a failed lookup is retried next time). */
