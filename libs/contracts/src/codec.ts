@@ -12,7 +12,12 @@ export interface DecodeFailure {
 }
 
 /** The result of decoding one Kafka message value. */
-export type DecodeResult<T> = { ok: true; value: T } | { ok: true; value: null; tombstone: true } | DecodeFailure;
+/**
+ * What `decode` returns. `exact` is true when the topic's fast check vouched for the parsed JSON: the
+ * value's bytes are then a serialisation of exactly `value` (nothing stripped or filled in), so they can
+ * be reused as its JSON.
+ */
+export type DecodeResult<T> = { ok: true; value: T; exact?: boolean } | { ok: true; value: null; tombstone: true } | DecodeFailure;
 
 /** Serialises a message for `topic` after validating it; throws on an invalid message (a producer bug). */
 export function encode<T extends TopicDefinition>(topic: T, message: MessageOf<T>): Buffer {
@@ -41,7 +46,7 @@ export function decode<T extends TopicDefinition>(topic: T, value: Buffer | stri
     return { ok: false, code: 'CONTRACTS.NOT_JSON', reason: `not JSON: ${(err as Error).message}` };
   }
   // The common case of a hot topic: a value its fast check vouches for is what the schema would return.
-  if (topic.accepts?.(json)) return { ok: true, value: json as MessageOf<T> };
+  if (topic.accepts?.(json)) return { ok: true, value: json as MessageOf<T>, exact: true };
   const parsed = topic.schema.safeParse(json);
   if (!parsed.success) return { ok: false, code: 'CONTRACTS.SCHEMA', reason: formatIssues(parsed.error) };
   return { ok: true, value: parsed.data as MessageOf<T> };

@@ -39,7 +39,7 @@ describe('codec', () => {
 
   it('round-trips a message', () => {
     const decoded = decode(telemetryRawV1, encode(telemetryRawV1, sample));
-    expect(decoded).toEqual({ ok: true, value: sample });
+    expect(decoded).toEqual({ ok: true, value: sample, exact: true });
   });
 
   it('keys telemetry by source and node', () => {

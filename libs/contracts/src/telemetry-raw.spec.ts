@@ -69,9 +69,10 @@ describe('acceptsTelemetryRaw', () => {
 
   it('decodes to the same message with or without the fast path, and explains a refused one as before', () => {
     const good = Buffer.from(JSON.stringify(valid));
-    expect(decode(telemetryRawV1, good)).toEqual({ ok: true, value: telemetryRawV1Schema.parse(valid) });
-    // An unknown key is not vouched for: the schema strips it, as it always did.
-    expect(decode(telemetryRawV1, Buffer.from(JSON.stringify({ ...valid, extra: 1 })))).toEqual({ ok: true, value: telemetryRawV1Schema.parse(valid) });
+    // Vouched for: the bytes are exactly the message's JSON.
+    expect(decode(telemetryRawV1, good)).toEqual({ ok: true, value: telemetryRawV1Schema.parse(valid), exact: true });
+    // An unknown key is not vouched for: the schema strips it, as it always did, and the bytes are not the message's JSON.
+    expect(decode(telemetryRawV1, Buffer.from(JSON.stringify({ ...valid, extra: 1 })))).toStrictEqual({ ok: true, value: telemetryRawV1Schema.parse(valid) });
     const bad = decode(telemetryRawV1, Buffer.from(JSON.stringify({ ...valid, sourceTime: '2026-11-31T10:00:00Z' })));
     expect(bad).toMatchObject({ ok: false, code: 'CONTRACTS.SCHEMA', reason: expect.stringMatching(/^sourceTime: /) });
   });

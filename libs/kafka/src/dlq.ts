@@ -76,6 +76,12 @@ export interface ConsumedMessage<T> {
   /** Kafka timestamp in ms since the epoch (create time unless the topic is set to log-append time). */
   timestamp: number;
   headers: ConsumedHeaders;
+  /**
+   * The value's bytes, when they are exactly the JSON of `value` (the topic's fast check vouched for
+   * it: no key stripped, no default filled): a transform may splice them into its output instead of
+   * serialising `value` again. Absent otherwise.
+   */
+  json?: Buffer;
 }
 
 /** A message that failed validation, ready to be written to the DLQ. */
@@ -99,7 +105,9 @@ export function decodeBatch<D extends TopicDefinition>(def: D, topic: string, pa
   for (const m of messages) {
     const result = decode(def, m.value);
     if (result.ok) {
-      valid.push({ value: result.value, key: m.key ? m.key.toString() : null, partition, offset: m.offset, timestamp: Number(m.timestamp), headers: headersToStrings(m.headers) });
+      const consumed: ConsumedMessage<MessageOf<D>> = { value: result.value, key: m.key ? m.key.toString() : null, partition, offset: m.offset, timestamp: Number(m.timestamp), headers: headersToStrings(m.headers) };
+      if ('exact' in result && result.exact && m.value) consumed.json = m.value;
+      valid.push(consumed);
     } else {
       invalid.push({
         message: { key: m.key, value: m.value, headers: buildDlqHeaders(m.headers, result, { topic, partition, offset: m.offset }) },

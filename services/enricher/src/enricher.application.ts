@@ -6,7 +6,7 @@ import type { Kafka } from 'kafkajs';
 import type { EnricherSettings } from './config';
 import { ContextLoader } from './context/context-loader';
 import { ContextStore } from './context/context-store';
-import { Enricher, enrichedJson } from './enrich/enricher';
+import { Enricher, enrichedBytes, enrichedJson } from './enrich/enricher';
 
 /** What the application needs besides its settings. */
 export interface EnricherDeps {
@@ -73,7 +73,9 @@ export class EnricherApplication {
           else unknownAsset++;
           // Valid by construction (validated input + validated ERP records; src/enrich/enricher.spec.ts checks it): validating again cost a third
           // of the CPU. The context's JSON is made once per stretch of samples sharing it, not once per sample.
-          out.sendTrusted(telemetryEnrichedV1, r.sample, { json: enrichedJson(raw, r.contextJson) });
+          // Where the input's bytes are exactly the raw sample's JSON, the output is spliced from them (no re-serialisation).
+          const bytes = m.json ? enrichedBytes(m.json, r.contextTail) : undefined;
+          out.sendTrusted(telemetryEnrichedV1, r.sample, bytes ? { bytes } : { json: enrichedJson(raw, r.contextJson) });
         }
         // Counted per attempt: an aborted transaction that is retried counts its samples again.
         if (enriched) this.samples.inc({ outcome: 'enriched' }, enriched);

@@ -1,7 +1,7 @@
 import { telemetryEnrichedV1Schema, type ErpAssetV1, type ErpProductionOrderV1, type ErpShiftV1, type ErpWorkOrderV1, type TelemetryRawV1 } from '@weir/contracts';
 import { describe, expect, it } from 'vitest';
 import { ContextStore } from '../context/context-store';
-import { EMPTY_CONTEXT, Enricher, enrichedJson } from './enricher';
+import { EMPTY_CONTEXT, Enricher, enrichedBytes, enrichedJson } from './enricher';
 
 const base = { changedAt: '2024-01-01T00:00:00Z', attributes: {} };
 const asset = (id: string, parentId: string | null, level: ErpAssetV1['level'], path: string, extra: Partial<ErpAssetV1> = {}): ErpAssetV1 => ({ ...base, id, parentId, level, name: id.toUpperCase(), path, validFrom: '2020-01-01T00:00:00Z', validTo: null, ...extra });
@@ -20,6 +20,17 @@ const shift = (id: string, from: string, to: string): ErpShiftV1 => ({ ...base, 
 
 const raw = (nodeId: string, sourceTime: string): TelemetryRawV1 => ({ sourceId: 'plc1', nodeId, seq: 1, origin: 'opcua', value: 5, status: 0, sourceTime });
 const rules = [{ kind: 'pattern' as const, target: 'nodeId' as const, regex: '^ns=2;s=(\\w+)\\.(\\w+)\\.', assetId: '${2:lower}' }];
+
+describe('enrichedBytes', () => {
+  it('refuses what is not an object with members, instead of splicing something broken', () => {
+    const tail = Buffer.from(',"context":null}');
+    expect(enrichedBytes(Buffer.from('{}'), tail)).toBeUndefined();
+    expect(enrichedBytes(Buffer.from('{ \n}'), tail)).toBeUndefined();
+    expect(enrichedBytes(Buffer.from('[1]'), tail)).toBeUndefined();
+    expect(enrichedBytes(Buffer.from(''), tail)).toBeUndefined();
+    expect(enrichedBytes(Buffer.from('{"a":1}\t'), tail)!.toString()).toBe('{"a":1,"context":null}');
+  });
+});
 
 describe('Enricher', () => {
   it('attaches asset, cost centre from the line, unit and limits by measurement name', () => {
@@ -137,6 +148,11 @@ describe('Enricher', () => {
       expect(telemetryEnrichedV1Schema.safeParse(JSON.parse(JSON.stringify(r.sample))).success).toBe(true);
       // What is sent is assembled from the raw sample's JSON and the cached context JSON: the same text.
       expect(enrichedJson(input, r.contextJson)).toBe(JSON.stringify(r.sample));
+      // Spliced from the input's own bytes (any spacing a producer used): the same message.
+      for (const bytes of [Buffer.from(JSON.stringify(input)), Buffer.from(`${JSON.stringify(input, null, 2)} \n`)]) {
+        const spliced = enrichedBytes(bytes, r.contextTail)!;
+        expect(JSON.parse(spliced.toString('utf8'))).toEqual(JSON.parse(JSON.stringify(r.sample)));
+      }
       return r.outcome;
     });
     expect(outcomes).toEqual(['enriched', 'enriched', 'unknown-asset', 'unknown-series']);

@@ -14,9 +14,16 @@ export interface EnrichResult {
   outcome: EnrichOutcome;
   /** `JSON.stringify(sample.context)`, computed once per stretch of samples that share the context. */
   contextJson: string;
+  /** `,"context":<contextJson>}` as UTF-8, for `enrichedBytes`; made with `contextJson`. */
+  contextTail: Buffer;
 }
 
 const EMPTY_CONTEXT_JSON = JSON.stringify(EMPTY_CONTEXT);
+const EMPTY_CONTEXT_TAIL = contextTail(EMPTY_CONTEXT_JSON);
+
+function contextTail(contextJson: string): Buffer {
+  return Buffer.from(`,"context":${contextJson}}`);
+}
 
 /**
  * The JSON of an enriched sample from its parts: the raw sample's JSON with the
@@ -29,12 +36,30 @@ export function enrichedJson(raw: TelemetryRawV1, contextJson: string): string {
   return `${json.slice(0, -1)},"context":${contextJson}}`;
 }
 
+/**
+ * The enriched sample's JSON as bytes, spliced from the raw sample's own JSON bytes: everything before its
+ * closing brace, then the context tail. Only for bytes that are exactly the JSON of the raw sample (a
+ * decoded message's `json`: the fast check vouched for it, so it has no `context` key and nothing was
+ * stripped); `undefined` when they do not end in an object's closing brace.
+ */
+export function enrichedBytes(rawJson: Buffer, tail: Buffer): Buffer | undefined {
+  let end = rawJson.length - 1;
+  // JSON allows whitespace after the value.
+  while (end >= 0 && (rawJson[end] === 0x20 || rawJson[end] === 0x0a || rawJson[end] === 0x0d || rawJson[end] === 0x09)) end--;
+  if (end < 1 || rawJson[end] !== 0x7d) return undefined;
+  // `{}` has no member to follow with a comma; a raw sample always has members, but do not assume it.
+  let before = end - 1;
+  while (before >= 0 && (rawJson[before] === 0x20 || rawJson[before] === 0x0a || rawJson[before] === 0x0d || rawJson[before] === 0x09)) before--;
+  if (before < 0 || rawJson[before] === 0x7b) return undefined;
+  return Buffer.concat([rawJson.subarray(0, end), tail], end + tail.length);
+}
+
 interface SeriesInfo {
   match: AssetMatch | undefined;
   /** Lower-cased measurement name, the key into the asset's `limits`. */
   measurement: string | undefined;
   /** The last context computed for the series, reusable for any instant in [lo, hi) while the store is at `version`. */
-  memo?: { version: number; lo: number; hi: number; context: TelemetryContextV1; contextJson: string; outcome: EnrichOutcome };
+  memo?: { version: number; lo: number; hi: number; context: TelemetryContextV1; contextJson: string; contextTail: Buffer; outcome: EnrichOutcome };
 }
 
 /**
@@ -62,16 +87,17 @@ export class Enricher {
   /** Enriches one sample. Never throws for a valid sample: missing context parts are null. */
   enrich(raw: TelemetryRawV1): EnrichResult {
     const info = this.seriesInfo(raw);
-    if (!info.match) return { sample: { ...raw, context: EMPTY_CONTEXT }, outcome: 'unknown-series', contextJson: EMPTY_CONTEXT_JSON };
+    if (!info.match) return { sample: { ...raw, context: EMPTY_CONTEXT }, outcome: 'unknown-series', contextJson: EMPTY_CONTEXT_JSON, contextTail: EMPTY_CONTEXT_TAIL };
     const t = Date.parse(raw.sourceTime);
     // Context changes only at interval boundaries and when the store changes; samples of a series
     // arrive close in time, so most reuse the previous answer instead of walking the store again.
     const memo = info.memo;
-    if (memo && memo.version === this.store.versionsApplied && memo.lo <= t && t < memo.hi) return { sample: { ...raw, context: memo.context }, outcome: memo.outcome, contextJson: memo.contextJson };
+    if (memo && memo.version === this.store.versionsApplied && memo.lo <= t && t < memo.hi) return { sample: { ...raw, context: memo.context }, outcome: memo.outcome, contextJson: memo.contextJson, contextTail: memo.contextTail };
     const { context, outcome, window } = this.lookup(info.match, info.measurement, t);
     const contextJson = JSON.stringify(context);
-    info.memo = { version: this.store.versionsApplied, lo: window.lo, hi: window.hi, context, contextJson, outcome };
-    return { sample: { ...raw, context }, outcome, contextJson };
+    const tail = contextTail(contextJson);
+    info.memo = { version: this.store.versionsApplied, lo: window.lo, hi: window.hi, context, contextJson, contextTail: tail, outcome };
+    return { sample: { ...raw, context }, outcome, contextJson, contextTail: tail };
   }
 
   private lookup(match: AssetMatch, measurement: string | undefined, t: number): { context: TelemetryContextV1; outcome: EnrichOutcome; window: StableWindow } {
