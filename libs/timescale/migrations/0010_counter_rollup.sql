@@ -145,15 +145,20 @@ whole AS (
     JOIN bt ON bt.machine_id = mc.machine_id AND bt.slice @> tstzrange(c.first_time, c.last_time, '[]')
    WHERE NOT bt.excluded && tstzrange(c.first_prev_time, c.last_time, '(]')
 ),
--- Everything else in the window, per series, comes from the raw samples: slice edges, excluded time, minutes not rolled up yet.
-need AS (
+-- Everything else in the machine's slices, per series, comes from the raw samples: slice edges, excluded time, minutes not
+-- rolled up yet. Samples outside every slice count nowhere, so they are not read (a range's first increment still takes the
+-- sample before the range, wherever it lies).
+-- (The CTEs below are MATERIALIZED: estimated at one row each, they were otherwise re-run per row of a nested loop.)
+sl AS MATERIALIZED (SELECT bt.machine_id, range_agg(bt.slice) AS mr FROM bt GROUP BY bt.machine_id),
+wm AS MATERIALIZED (SELECT w.series_id, range_agg(tstzrange(w.bucket, w.bucket + interval '1 minute', '[)')) AS mr FROM whole w GROUP BY w.series_id),
+need AS MATERIALIZED (
   SELECT mc.machine_id, mc.series_id, mc.role, r.rng
     FROM mc
-    LEFT JOIN (SELECT w.series_id, range_agg(tstzrange(w.bucket, w.bucket + interval '1 minute', '[)')) AS mr FROM whole w GROUP BY w.series_id) wm
-      ON wm.series_id = mc.series_id
-   CROSS JOIN LATERAL unnest(tstzmultirange(tstzrange(p_from, p_to, '[)')) - coalesce(wm.mr, '{}'::tstzmultirange)) AS r(rng)
+    JOIN sl ON sl.machine_id = mc.machine_id
+    LEFT JOIN wm ON wm.series_id = mc.series_id
+   CROSS JOIN LATERAL unnest(sl.mr - coalesce(wm.mr, '{}'::tstzmultirange)) AS r(rng)
 ),
-inc AS (
+inc AS MATERIALIZED (
   SELECT n.machine_id, n.role, x.time AS sample_time, x.prev_time, CASE WHEN x.value >= x.prev THEN x.value - x.prev ELSE x.value END AS increment,
          x.value < x.prev AS reset
     FROM need n
