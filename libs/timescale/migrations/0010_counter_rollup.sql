@@ -214,3 +214,8 @@ COMMENT ON FUNCTION kpi.oee_slices(timestamptz, timestamptz, text, text[], text)
   '(gaps, Bad/Uncertain state), planned busy time, run/idle/down time, failures (entries into down), produced and good quantity (counter increments, '
   'from counter_increments_1m for minutes wholly inside a slice and clear of excluded time, from raw samples otherwise; increments spanning excluded '
   'time are reported as excluded_produced), ideal time, counter resets, energy (kWh).';
+
+-- JIT compilation costs seconds on these statements (their cost estimates over wide windows are high) and buys
+-- nothing: off inside kpi.oee, whoever calls it. (Not set on the SQL functions: a SET clause stops them being
+-- inlined into the caller's query, and their plans would no longer see the window's values.)
+ALTER FUNCTION kpi.oee(timestamptz, timestamptz, text, text, text[], text) SET jit = off;

@@ -1,5 +1,5 @@
 import type { HealthCheck, Logger } from '@weir/observability';
-import { Pool, type PoolClient } from 'pg';
+import { Pool, type PoolClient, type PoolConfig } from 'pg';
 import { type DatabaseSettings, toPoolConfig } from './database-settings';
 
 /** Something that runs queries: a pool, or one client checked out of it. */
@@ -14,9 +14,10 @@ function errorFields(err: Error): Record<string, unknown> {
  * A pg pool for `settings` that logs connection errors instead of crashing. A connection
  * can fail while no query is running on it (server restart, network cut, idle timeout on a
  * proxy); node-postgres then emits `error`, which without a listener ends the process.
+ * `extra.options` are server settings for every connection (`-c jit=off`).
  */
-export function createPool(settings: DatabaseSettings, logger: Logger): Pool {
-  const pool = new Pool(toPoolConfig(settings));
+export function createPool(settings: DatabaseSettings, logger: Logger, extra: Pick<PoolConfig, 'options'> = {}): Pool {
+  const pool = new Pool({ ...toPoolConfig(settings), ...extra });
   pool.on('error', (err) => {
     logger.warn({ err: errorFields(err) }, 'idle database connection failed; the pool will open a new one');
   });

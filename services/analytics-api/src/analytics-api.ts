@@ -52,7 +52,10 @@ function openApiDocument(app: INestApplication): OpenAPIObject {
  */
 export async function startAnalyticsApi(settings: AnalyticsSettings, deps: AnalyticsApiDeps): Promise<RunningAnalyticsApi> {
   const logger = deps.logger;
-  const pool = deps.pool ?? createPool(settings.database, logger);
+  // The API's statements are short, but the planner's cost estimates of KPI and rollup queries over wide ranges
+  // are high enough to trigger JIT compilation, which costs seconds per statement and buys nothing here: every
+  // connection the API opens has it off.
+  const pool = deps.pool ?? createPool(settings.database, logger, { options: '-c jit=off' });
   const ownsPool = deps.pool === undefined;
   const metrics = createApiMetrics(deps.registry ?? new Registry());
   let app: NestExpressApplication | undefined;
