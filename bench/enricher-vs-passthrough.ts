@@ -42,6 +42,7 @@ const KEY = 'enricher.vs-passthrough';
 const COMMAND = 'npx tsx bench/enricher-vs-passthrough.ts';
 const MESSAGES = Number(process.env['BENCH_MESSAGES'] ?? 200_000);
 const PAIRS = Number(process.env['BENCH_PAIRS'] ?? 5);
+const ENRICHER_OVERRIDES = JSON.parse(process.env['BENCH_ENRICHER'] ?? '{}') as Record<string, unknown>;
 const WARMUP = Number(process.env['BENCH_WARMUP'] ?? 1);
 const PARTITIONS = 3;
 const SERIES = 1_000;
@@ -187,7 +188,8 @@ async function main(): Promise<void> {
     const settings = enricherSettingsSchema.parse({
       kafka: { ...kafkaSettings, topicPrefix: prefix },
       observability: { logLevel: 'warn', opsPort: 0 },
-      enricher: { groupId: `bench-enricher-${uniqueSuffix()}`, provisionTopics: false, mapping: [{ kind: 'pattern', target: 'nodeId', regex: '^ns=2;s=Line\\d+\\.(M\\d+)\\.', assetId: '${1:lower}' }] },
+      // BENCH_ENRICHER: enricher settings (JSON) to try, e.g. {"partitionsConcurrently":3}; the defaults otherwise.
+      enricher: { groupId: `bench-enricher-${uniqueSuffix()}`, provisionTopics: false, mapping: [{ kind: 'pattern', target: 'nodeId', regex: '^ns=2;s=Line\\d+\\.(M\\d+)\\.', assetId: '${1:lower}' }], ...ENRICHER_OVERRIDES },
     });
     const app = new EnricherApplication(settings, { logger, metrics, opsServer: false });
     const m = await window(async (started) => {

@@ -22,13 +22,16 @@ export const enricherSectionSchema = z.object({
   measurementPattern: fields.regex().default('([^./=;]+)$'),
   /** Longest wait for the ERP context to load at start-up before the process fails, in ms. */
   contextLoadTimeoutMs: fields.durationMs().default(120_000),
-  /** Most bytes fetched per input partition at once; one fetch is one transaction. */
-  maxBytesPerPartition: fields.int({ min: 65_536, max: 64 * 1024 * 1024 }).default(1024 * 1024),
+  /**
+   * Most bytes fetched per input partition at once; one fetch is one transaction. 4 MiB (~18,000 raw samples) keeps
+   * the transactions' fixed cost small: at 1 MiB the enricher spent about a third more CPU per sample.
+   */
+  maxBytesPerPartition: fields.int({ min: 65_536, max: 64 * 1024 * 1024 }).default(4 * 1024 * 1024),
   /**
    * Input partitions whose batches are enriched at the same time: the next batch is enriched while
    * the previous one's transaction commits (transactions still commit one at a time, each batch in its own).
    */
-  partitionsConcurrently: fields.int({ min: 1, max: 64 }).default(2),
+  partitionsConcurrently: fields.int({ min: 1, max: 64 }).default(3),
   /** The broker drops an instance it has not heard from for this long (ms); a killed instance's partitions move after it. */
   sessionTimeoutMs: fields.durationMs().default(30_000),
   /** Heartbeat interval, ms; well below `sessionTimeoutMs`. */
