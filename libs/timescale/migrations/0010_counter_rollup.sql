@@ -8,9 +8,9 @@
 -- against the sample before it, which may lie in an earlier minute) and the span those increments cover.
 -- oee_slices now takes a minute whole when every increment in it belongs to one slice and none touches
 -- excluded time, and computes everything else -- minutes on a slice edge, minutes touching a gap or Bad
--- state, minutes the rollup does not hold yet -- from the raw samples exactly as before. The result is the
--- same number; a minute is missing from the rollup or stale only until the sink's rollup maintainer has
--- recomputed it (it does so on both licences, from the same invalidation log as telemetry_1m).
+-- state, minutes the rollup does not hold yet, minutes whose rows the invalidation log says may be stale -- from
+-- the raw samples exactly as before. The result is the raw number. The sink's rollup maintainer recomputes logged
+-- minutes on both licences, from the same invalidation log as telemetry_1m.
 
 CREATE TABLE counter_increments_1m (
   bucket          timestamptz      NOT NULL,
@@ -136,14 +136,24 @@ mc AS (
   SELECT DISTINCT ms.machine_id, ms.series_id, ms.role FROM kpi.machine_series ms
    WHERE ms.role <> 'state' AND ms.machine_id IN (SELECT DISTINCT ps.machine_id FROM ps)
 ),
--- Rollup minutes taken whole: every increment in them belongs to one slice (all their samples lie in it) and
--- none spans excluded time (their increments cover exactly (first_prev_time, last_time]).
+-- Minutes of these series that writers have logged and the sink's maintainer has not recomputed yet (late data, a
+-- replay, the minute still filling): their rows may be stale, as may the row of the next minute with data, whose first
+-- increment is taken against a sample that may now be in the logged minute.
+dirty AS MATERIALIZED (
+  SELECT w.ranges[i]::int AS series_id, tstzrange(to_timestamp(w.ranges[i + 1] * 60), to_timestamp((w.ranges[i + 2] + 1) * 60), '[)') AS r
+    FROM weir_rollup_invalidations w, generate_series(1, coalesce(array_length(w.ranges, 1), 0), 3) AS i
+   WHERE w.ranges[i] IN (SELECT mc.series_id FROM mc)
+),
+-- Rollup minutes taken whole: every increment in them belongs to one slice (all their samples lie in it), none spans
+-- excluded time (their increments cover exactly (first_prev_time, last_time]), and nothing logged touches what they cover.
 whole AS (
   SELECT bt.slice_no, mc.series_id, mc.role, c.bucket, c.increment, c.resets
     FROM mc
     JOIN counter_increments_1m c ON c.series_id = mc.series_id AND c.bucket >= p_from - interval '1 minute' AND c.bucket < p_to
     JOIN bt ON bt.machine_id = mc.machine_id AND bt.slice @> tstzrange(c.first_time, c.last_time, '[]')
    WHERE NOT bt.excluded && tstzrange(c.first_prev_time, c.last_time, '(]')
+     AND NOT EXISTS (SELECT 1 FROM dirty d
+                      WHERE d.series_id = c.series_id AND d.r && tstzrange(least(c.first_prev_time, c.bucket), c.bucket + interval '1 minute', '[)'))
 ),
 -- Everything else in the machine's slices, per series, comes from the raw samples: slice edges, excluded time, minutes not
 -- rolled up yet. Samples outside every slice count nowhere, so they are not read (a range's first increment still takes the

@@ -132,6 +132,26 @@ describe('kpi.oee_slices with the counter rollup', () => {
     expectSame(await withClient(slices), raw);
   });
 
+  it('does not trust a minute while the invalidation log lists what it covers: late data is answered from raw until recomputed', async () => {
+    // As the sink writes: the sample and the log entry (series, first minute, last minute) in one transaction, no refresh.
+    // Above both neighbours: its own minute (13:30) gains an increment and the next minute starts with a reset.
+    await runSql(
+      db.url,
+      `BEGIN;
+       INSERT INTO telemetry (time, series_id, value, status, seq)
+       SELECT '2024-05-06T13:30:59.9999Z', 2, value + 11, 0, 900001 FROM telemetry WHERE series_id = 2 AND time < '2024-05-06T13:30:59.9999Z' ORDER BY time DESC LIMIT 1;
+       INSERT INTO weir_rollup_invalidations (ranges) VALUES (ARRAY[2, extract(epoch FROM timestamptz '2024-05-06T13:30Z')::bigint / 60, extract(epoch FROM timestamptz '2024-05-06T13:30Z')::bigint / 60]);
+       COMMIT;`,
+    );
+    const truth = await rawSlices();
+    expect(truth[0]).not.toEqual(raw[0]);
+    expectSame(await withClient(slices), truth);
+    // The maintainer's pass: recompute the logged minute (and the next one with data), clear the log.
+    await runSql(db.url, `SELECT kpi.refresh_counter_increments('2024-05-06T13:30Z', '2024-05-06T13:30Z', ARRAY[2]); DELETE FROM weir_rollup_invalidations;`);
+    expectSame(await withClient(slices), truth);
+    raw = truth;
+  });
+
   it('after late data, refreshing the minutes written (and so the next minute with data) gives the raw numbers again', async () => {
     // A late sample above both neighbours: its own minute gains an increment, the next minute starts with a reset.
     await runSql(
