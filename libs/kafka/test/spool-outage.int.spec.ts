@@ -108,16 +108,23 @@ describe.runIf(canControlServers)('StoreAndForwardProducer through a Kafka outag
     let outOfOrder = 0;
     for (const m of messages) {
       const seq = (JSON.parse(m.value!.toString()) as TelemetryRawV1).seq;
-      if (seen[seq]) duplicates++;
+      if (seen[seq]) {
+        duplicates++;
+        continue;
+      }
       seen[seq] = 1;
+      // Order of each record's first copy, which is what a consumer that drops repeats by sequence number sees.
       const prev = lastByKey.get(m.key!.toString());
       if (prev !== undefined && seq <= prev) outOfOrder++;
       lastByKey.set(m.key!.toString(), seq);
     }
-    expect(duplicates).toBe(0);
+    // A batch in flight when the broker went away may have been written before its send failed; the spool sends
+    // it again whole (README: duplicates only in a bounded window). Usually none; never more than the failed
+    // attempts' batches (the default forward batch is 10,000 records).
+    expect(duplicates).toBeLessThanOrEqual(errors * 10_000);
     expect(outOfOrder).toBe(0);
-    expect(messages).toHaveLength(appended);
+    expect(messages).toHaveLength(appended + duplicates);
     expect(seen.every((s) => s === 1)).toBe(true);
-    process.stdout.write(`spool outage test: ${appended} records, ${appendedDuringOutage} appended while Kafka was down, ${errors} failed forwarding attempts\n`);
+    process.stdout.write(`spool outage test: ${appended} records, ${appendedDuringOutage} appended while Kafka was down, ${errors} failed forwarding attempts, ${duplicates} resent\n`);
   });
 });
