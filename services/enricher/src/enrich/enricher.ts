@@ -43,15 +43,19 @@ export function enrichedJson(raw: TelemetryRawV1, contextJson: string): string {
  * stripped); `undefined` when they do not end in an object's closing brace.
  */
 export function enrichedBytes(rawJson: Buffer, tail: Buffer): Buffer | undefined {
-  let end = rawJson.length - 1;
   // JSON allows whitespace after the value.
-  while (end >= 0 && (rawJson[end] === 0x20 || rawJson[end] === 0x0a || rawJson[end] === 0x0d || rawJson[end] === 0x09)) end--;
+  const end = lastNonSpace(rawJson, rawJson.length - 1);
   if (end < 1 || rawJson[end] !== 0x7d) return undefined;
   // `{}` has no member to follow with a comma; a raw sample always has members, but do not assume it.
-  let before = end - 1;
-  while (before >= 0 && (rawJson[before] === 0x20 || rawJson[before] === 0x0a || rawJson[before] === 0x0d || rawJson[before] === 0x09)) before--;
+  const before = lastNonSpace(rawJson, end - 1);
   if (before < 0 || rawJson[before] === 0x7b) return undefined;
   return Buffer.concat([rawJson.subarray(0, end), tail], end + tail.length);
+}
+
+/** The index of the last byte at or before `i` that is not JSON whitespace; -1 when there is none. */
+function lastNonSpace(b: Buffer, i: number): number {
+  while (i >= 0 && (b[i] === 0x20 || b[i] === 0x0a || b[i] === 0x0d || b[i] === 0x09)) i--;
+  return i;
 }
 
 interface SeriesInfo {
