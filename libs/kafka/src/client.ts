@@ -4,6 +4,7 @@ import type { Logger } from '@weir/observability';
 import { Kafka, logLevel, type LogEntry, type logCreator, type SASLOptions } from 'kafkajs';
 import { KafkaError, errorMessage } from './kafka-error';
 import type { KafkaSettings, KafkaSslSettings } from './settings';
+import { installSizedRecordEncoder } from './kafkajs-record-encoder';
 
 /** The kafkajs level that lets through what a pino logger at `level` would print. */
 export function kafkajsLogLevel(level: string): logLevel {
@@ -127,6 +128,8 @@ export function tlsOptions(ssl: KafkaSslSettings): ConnectionOptions | boolean {
  * admins made from it connect when asked.
  */
 export function createKafkaClient(settings: KafkaSettings, logger: Logger): Kafka {
+  // Large records (enriched samples) without kafkajs's grow-and-copy per record; same bytes.
+  if (!installSizedRecordEncoder()) logger.debug('kafkajs record encoder left as it is (its produce request was loaded first)');
   const sasl: SASLOptions | undefined = settings.sasl
     ? { mechanism: settings.sasl.mechanism, username: settings.sasl.username, password: settings.sasl.password }
     : undefined;

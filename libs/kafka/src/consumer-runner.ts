@@ -50,6 +50,8 @@ export interface RunnerSpec {
   autoCommit: boolean;
   partitionsConsumedConcurrently: number;
   onBatch: (payload: EachBatchPayload) => Promise<void>;
+  /** Called with this member's partitions of `topic` after every (re)join of the group. */
+  onAssignment?: (partitions: number[]) => void;
 }
 
 /** The outcome of an operation retried until it succeeds or the consumer may no longer go on. */
@@ -124,8 +126,10 @@ export class ConsumerRunner {
     this.consumer.on(ev.GROUP_JOIN, (e) => {
       this.joined = true;
       this.crashed = undefined;
-      this.assigned = e.payload.memberAssignment[spec.topic]?.length ?? 0;
-      this.logger.info({ partitions: e.payload.memberAssignment[spec.topic] ?? [] }, 'joined the group');
+      const partitions = e.payload.memberAssignment[spec.topic] ?? [];
+      this.assigned = partitions.length;
+      this.logger.info({ partitions }, 'joined the group');
+      spec.onAssignment?.(partitions);
     });
     this.consumer.on(ev.CRASH, (e) => {
       this.logger.error({ err: errorMessage(e.payload.error), restart: e.payload.restart }, 'consumer crashed');

@@ -1,6 +1,7 @@
 export * from './kafka-error';
 export * from './settings';
 export * from './client';
+export { installSizedRecordEncoder, sizedRecordEncoder } from './kafkajs-record-encoder';
 export * from './topics';
 export * from './backoff';
 export { recordBytes, takeBatch, groupByTopic, chunks, type MessageHeaders, type TopicRecord } from './batching';

@@ -24,6 +24,14 @@ export interface TransactionalProducerOptions {
 }
 
 /**
+ * First wait before kafkajs retries a request of a transactional producer, in ms. The broker answers
+ * CONCURRENT_TRANSACTIONS to the first request of a transaction while the previous one's commit
+ * markers are still being written, which takes milliseconds; kafkajs's default first wait (300 ms)
+ * idled the loop that long each time. The Java client retries that answer after 20 ms.
+ */
+const TRANSACTIONAL_INITIAL_RETRY_MS = 25;
+
+/**
  * A kafkajs producer for transactions: idempotent, one request in flight (so
  * a retried request cannot be overtaken), acks=all, no topic auto-creation.
  * Connect it before use; begin transactions with `producer.transaction()`.
@@ -36,7 +44,7 @@ export function createTransactionalProducer(kafka: Kafka, options: Transactional
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
     createPartitioner: FastDefaultPartitioner,
-    retry: { retries: options.retries ?? 8 },
+    retry: { retries: options.retries ?? 8, initialRetryTime: TRANSACTIONAL_INITIAL_RETRY_MS },
   });
 }
 
@@ -66,7 +74,12 @@ export interface TransactionOutput {
 export type Transform<T> = (messages: ConsumedMessage<T>[], out: TransactionOutput) => Promise<void> | void;
 
 /** Options of a `TransactionalProcessor`. */
-export interface TransactionalProcessorOptions<D extends TopicDefinition> extends ConsumerOptions, TransactionalProducerOptions {
+export interface TransactionalProcessorOptions<D extends TopicDefinition> extends ConsumerOptions, Omit<TransactionalProducerOptions, 'transactionalId'> {
+  /**
+   * Stable prefix of the transactional ids, the same on every instance of the service (e.g. its
+   * consumer group): the producer of input partition p has the id `<prefix>.<input topic>.<p>`.
+   */
+  transactionalIdPrefix: string;
   /** The input topic; its name gets `topicPrefix`, as do output topics. */
   input: D;
   transform: Transform<MessageOf<D>>;
@@ -80,11 +93,10 @@ export interface TransactionalProcessorOptions<D extends TopicDefinition> extend
    */
   maxOutputBatchBytes?: number;
   /**
-   * Partitions whose batches are decoded and transformed at the same time. Transactions still
-   * commit one at a time (one producer has one open transaction), but the next batch is
-   * transformed while the previous one's transaction commits, instead of the CPU waiting for the
-   * broker's round trips. Each batch's output and offsets stay in one transaction, and a partition's
-   * batches stay in order. Default 2.
+   * Partitions whose batches are decoded, transformed and committed at the same time (each
+   * partition has its own transactional producer, so their transactions overlap, and one
+   * partition's transform runs while another's transaction waits for the broker). Each batch's
+   * output and offsets stay in one transaction, and a partition's batches stay in order. Default 2.
    */
   partitionsConsumedConcurrently?: number;
 }
@@ -136,26 +148,39 @@ class OutputCollector implements TransactionOutput {
 
 type TransactionOutcome = 'committed' | 'interrupted';
 
+/** The transactional producer of one input partition. */
+interface PartitionProducer {
+  readonly transactionalId: string;
+  producer: Producer;
+  /** Connected (the producer id initialised, a predecessor with the same id fenced) or connecting. */
+  ready: Promise<void> | undefined;
+  /** The transaction in progress, if any; a producer is disconnected only after it. */
+  busy: Promise<unknown>;
+}
+
 /**
  * Consume-transform-produce with Kafka transactions.
  *
- * For each fetched batch of one partition it opens a transaction, decodes and
- * validates the input (invalid messages go to `<input>.dlq` inside the same
- * transaction), calls `transform` per chunk and sends its output in the
- * transaction, adds the input offsets with `sendOffsets`, and commits. Any
- * error aborts the transaction and the same batch is processed again after a
- * backoff; `stop()` aborts an unfinished transaction.
+ * For each fetched batch of one partition it decodes and validates the input
+ * (invalid messages go to `<input>.dlq`), calls `transform` per chunk, then
+ * opens a transaction, sends the output and the DLQ copies, adds the input
+ * offsets with `sendOffsets`, and commits. Any error aborts the transaction
+ * and the same batch is processed again after a backoff; `stop()` aborts an
+ * unfinished transaction.
+ *
+ * Each input partition has its own transactional producer, with the id
+ * `<transactionalIdPrefix>.<input topic>.<partition>` on every instance (the
+ * scheme of Kafka's original exactly-once design, KIP-98). So transactions of
+ * different partitions run side by side, and whoever processes a partition
+ * next (this process after a restart, or another instance after a rebalance)
+ * fences the producer that processed it before: the broker aborts that one's
+ * open transaction and refuses its further writes, so a zombie cannot commit
+ * a batch its successor processes too.
  *
  * Exactly-once here means: for read_committed consumers of the output, every
  * input message's output (and DLQ copy) appears once, because output and
- * input offsets commit atomically. It holds across crashes and restarts when
- * each instance keeps a stable `transactionalId` (a restarted instance fences
- * its predecessor). It does not cover side effects of `transform` outside
- * Kafka, read_uncommitted readers, or a rebalance between two live instances
- * (kafkajs cannot fence by consumer-group generation, KIP-447): there a zombie
- * that lost a partition may commit one last batch that its successor also
- * processes. Use one partition set per transactional id (static assignment
- * or one instance) where that matters.
+ * input offsets commit atomically. It does not cover side effects of
+ * `transform` outside Kafka or read_uncommitted readers.
  */
 export class TransactionalProcessor<D extends TopicDefinition> {
   private readonly runner: ConsumerRunner;
@@ -165,10 +190,10 @@ export class TransactionalProcessor<D extends TopicDefinition> {
   private readonly maxChunk: number;
   private readonly compression: CompressionTypes;
   private readonly maxOutputBatchBytes: number;
-  private producer: Producer;
-  private ready: Promise<void> | undefined;
-  /** The tail of the chain of transactions: the next one begins when the previous one ended. */
-  private txLock: Promise<unknown> = Promise.resolve();
+  /** The transactional producer of each input partition assigned here. */
+  private readonly producers = new Map<number, PartitionProducer>();
+  /** The producers of the latest assignment connecting. */
+  private connecting: Promise<unknown> = Promise.resolve();
   private readonly transactions: Counter<'topic' | 'group' | 'outcome'>;
   private readonly outputMessages: Counter<'topic' | 'group'>;
 
@@ -187,27 +212,38 @@ export class TransactionalProcessor<D extends TopicDefinition> {
       component: 'processor',
       // Offsets are committed by the transactions; a consumer commit would race them.
       autoCommit: false,
-      // Transforms overlap; transactions are serialised by `txLock` (one producer, one open transaction).
+      // Partitions are processed side by side, each through its own producer; a partition's batches stay in order.
       partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 2,
       onBatch: (payload) => this.onBatch(payload),
+      onAssignment: (partitions) => this.onAssignment(partitions),
     });
     this.transactions = counter(this.runner.registry, 'weir_kafka_transactions_total', 'Consume-transform-produce transactions by outcome', ['topic', 'group', 'outcome']);
     this.outputMessages = counter(this.runner.registry, 'weir_kafka_transaction_output_messages_total', 'Messages (output and DLQ) committed in transactions', ['topic', 'group']);
-    this.producer = createTransactionalProducer(kafka, options);
   }
 
-  /** Connects the transactional producer (fencing any predecessor with the same id), then starts consuming. */
+  /** The transactional id of input partition `partition`'s producer. */
+  transactionalId(partition: number): string {
+    return `${this.options.transactionalIdPrefix}.${this.topic}.${partition}`;
+  }
+
+  /**
+   * Joins the group and connects the producers of the partitions assigned, each fencing its
+   * predecessor with the same id (the broker aborts what that one left open), then consumes. A
+   * producer that could not connect now is connected again before its partition's first transaction.
+   */
   async start(): Promise<void> {
-    await this.ensureProducer();
     await this.runner.start();
+    await this.connecting;
   }
 
-  /** Stops consuming (an unfinished transaction is aborted), then disconnects the producer. */
+  /** Stops consuming (an unfinished transaction is aborted), then disconnects the producers. */
   async stop(): Promise<void> {
     try {
       await this.runner.stop();
     } finally {
-      await this.producer.disconnect();
+      const entries = [...this.producers.values()];
+      this.producers.clear();
+      await Promise.all(entries.map((p) => this.disconnect(p)));
     }
   }
 
@@ -262,7 +298,7 @@ export class TransactionalProcessor<D extends TopicDefinition> {
       throw new KafkaError('KAFKA.TRANSACTION_ABORTED', `partition ${partition} offsets ${batch.firstOffset() ?? '?'}..${batch.lastOffset()}: ${errorMessage(err)}`, { cause: err });
     }
     const records = out.drain();
-    const outcome = await this.serialised(() => this.commit(payload, records));
+    const outcome = await this.commit(payload, records);
     if (outcome !== 'committed') return outcome;
     for (const code of invalidCodes) this.runner.metrics.dlq.inc({ ...this.runner.labels, code });
     this.runner.metrics.consumed.inc(this.runner.labels, valid);
@@ -270,26 +306,22 @@ export class TransactionalProcessor<D extends TopicDefinition> {
     return 'committed';
   }
 
-  /** Runs `op` after every transaction begun before it has ended. */
-  private serialised<T>(op: () => Promise<T>): Promise<T> {
-    const run = this.txLock.then(op, op);
-    this.txLock = run.catch(() => undefined);
-    return run;
-  }
-
   /** One transaction: the batch's output, then its offsets, committed together. */
   private async commit(payload: EachBatchPayload, records: TopicRecord[]): Promise<TransactionOutcome> {
     const { batch } = payload;
     const { partition } = batch;
-    // The group may have taken the partition away while this batch waited for its turn.
+    // The group may have taken the partition away while the batch was being transformed.
     if (!this.runner.shouldContinue(payload)) {
       this.transactions.inc({ ...this.runner.labels, outcome: 'interrupted' });
       return 'interrupted';
     }
+    const entry = this.producerOf(partition);
     let tx: Transaction | undefined;
+    let finished!: () => void;
+    entry.busy = new Promise<void>((resolve) => (finished = resolve));
     try {
-      await this.ensureProducer();
-      tx = await this.producer.transaction();
+      await this.ensureConnected(entry);
+      tx = await entry.producer.transaction();
       for (const part of splitByBytes(records, this.maxOutputBatchBytes)) {
         await tx.sendBatch({ topicMessages: groupByTopic(part), acks: -1, compression: this.compression });
       }
@@ -298,39 +330,79 @@ export class TransactionalProcessor<D extends TopicDefinition> {
       await tx.commit();
     } catch (err) {
       this.transactions.inc({ ...this.runner.labels, outcome: 'aborted' });
-      await this.abort(tx, err);
+      await this.abort(entry, tx, err);
       throw new KafkaError('KAFKA.TRANSACTION_ABORTED', `partition ${partition} offsets ${batch.firstOffset() ?? '?'}..${batch.lastOffset()}: ${errorMessage(err)}`, { cause: err });
+    } finally {
+      finished();
     }
     this.transactions.inc({ ...this.runner.labels, outcome: 'committed' });
     return 'committed';
   }
 
-  private ensureProducer(): Promise<void> {
-    if (!this.ready) {
-      const ready = this.producer.connect();
-      this.ready = ready;
-      // A failed connect is tried again by the next attempt instead of being remembered.
-      ready.catch(() => {
-        if (this.ready === ready) this.ready = undefined;
-      });
+  /** The producer of `partition`, made on first use. */
+  private producerOf(partition: number): PartitionProducer {
+    let entry = this.producers.get(partition);
+    if (!entry) {
+      const transactionalId = this.transactionalId(partition);
+      entry = { transactionalId, producer: createTransactionalProducer(this.kafka, { ...this.options, transactionalId }), ready: undefined, busy: Promise.resolve() };
+      this.producers.set(partition, entry);
     }
-    return this.ready;
+    return entry;
   }
 
-  private async abort(tx: Transaction | undefined, cause: unknown): Promise<void> {
+  private ensureConnected(entry: PartitionProducer): Promise<void> {
+    if (!entry.ready) {
+      const ready = entry.producer.connect();
+      entry.ready = ready;
+      // A failed connect is tried again by the next attempt instead of being remembered.
+      ready.catch(() => {
+        if (entry.ready === ready) entry.ready = undefined;
+      });
+    }
+    return entry.ready;
+  }
+
+  /**
+   * After a (re)join: connects the producers of the partitions assigned (so the first batch does not
+   * wait for it and predecessors are fenced at once), and disconnects those of partitions no longer
+   * assigned here once their transaction in progress, if any, has ended. Whoever gets such a partition
+   * fences its producer anyway; this frees the connections, and a partition that comes back gets a
+   * new producer.
+   */
+  private onAssignment(partitions: readonly number[]): void {
+    const assigned = new Set(partitions);
+    for (const [partition, entry] of this.producers) {
+      if (assigned.has(partition)) continue;
+      this.producers.delete(partition);
+      void entry.busy.then(() => this.disconnect(entry));
+    }
+    this.connecting = Promise.allSettled(
+      partitions.map((p) =>
+        this.ensureConnected(this.producerOf(p)).catch((err: unknown) => {
+          this.runner.logger.warn({ partition: p, err: errorMessage(err) }, 'transactional producer did not connect; trying again before the first transaction');
+        }),
+      ),
+    );
+  }
+
+  private async disconnect(entry: PartitionProducer): Promise<void> {
+    await entry.producer.disconnect().catch((err: unknown) => this.runner.logger.debug({ transactionalId: entry.transactionalId, err: errorMessage(err) }, 'disconnecting a transactional producer failed'));
+  }
+
+  private async abort(entry: PartitionProducer, tx: Transaction | undefined, cause: unknown): Promise<void> {
     const fenced = isFencedError(cause);
-    if (fenced) this.runner.logger.error({ transactionalId: this.options.transactionalId }, 'producer fenced: another instance uses the same transactionalId');
+    if (fenced) this.runner.logger.warn({ transactionalId: entry.transactionalId }, 'producer fenced: the partition is being processed elsewhere (a rebalance, or an instance with the same id)');
     try {
       if (tx?.isActive()) await tx.abort();
       if (!fenced) return;
     } catch (err) {
-      this.runner.logger.warn({ err: errorMessage(err) }, 'abort failed; replacing the transactional producer');
+      this.runner.logger.warn({ transactionalId: entry.transactionalId, err: errorMessage(err) }, 'abort failed; replacing the transactional producer');
     }
     // A producer whose abort failed (or that was fenced) cannot begin another transaction; a new one
     // with the same id makes the broker abort whatever the old one left open.
-    const old = this.producer;
-    this.producer = createTransactionalProducer(this.kafka, this.options);
-    this.ready = undefined;
+    const old = entry.producer;
+    entry.producer = createTransactionalProducer(this.kafka, { ...this.options, transactionalId: entry.transactionalId });
+    entry.ready = undefined;
     await old.disconnect().catch((err: unknown) => this.runner.logger.debug({ err: errorMessage(err) }, 'disconnecting the old producer failed'));
   }
 }

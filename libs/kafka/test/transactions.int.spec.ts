@@ -81,7 +81,7 @@ describe('transactions', () => {
       input: telemetryRawV1,
       topicPrefix: prefix,
       groupId: group,
-      transactionalId: `ctp-${uniqueSuffix()}`,
+      transactionalIdPrefix: `ctp-${uniqueSuffix()}`,
       logger,
       metrics: registry,
       maxHandlerMessages: 100,
@@ -130,13 +130,13 @@ describe('transactions', () => {
     const producer = new BatchingProducer(kafka, { logger, topicPrefix: prefix });
     await producer.sendMany(telemetryRawV1, Array.from({ length: 500 }, (_, i) => sample(i)));
     const group = groupId('ctp2');
-    const transactionalId = `ctp2-${uniqueSuffix()}`;
+    const transactionalIdPrefix = `ctp2-${uniqueSuffix()}`;
     const make = () =>
       new TransactionalProcessor(kafka, {
         input: telemetryRawV1,
         topicPrefix: prefix,
         groupId: group,
-        transactionalId,
+        transactionalIdPrefix,
         logger,
         transform: (messages, out) => {
           for (const m of messages) out.send(doubledV1, { seq: m.value!.seq, doubled: 0 });

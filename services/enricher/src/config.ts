@@ -9,8 +9,8 @@ export const enricherSectionSchema = z.object({
   /** Consumer group of the telemetry input; instances with the same group share the partitions. */
   groupId: z.string().min(1).max(200).default('enricher'),
   /**
-   * Stable id of this instance (replica ordinal, pod name); the transactional id is `<groupId>-<instanceId>`.
-   * A restarted instance must keep its id so it fences its predecessor; two live instances must differ.
+   * Name of this instance (replica ordinal, pod name) in its context consumer's group id. Exactly-once does not
+   * depend on it: transactional ids are per input partition (`<groupId>.<input topic>.<partition>`).
    */
   instanceId: z.string().min(1).max(200).regex(/^[A-Za-z0-9._-]+$/).default('0'),
   /** Series-to-asset rules, first match wins (JSON array from the environment). Compiled here, so a bad rule is a settings error. */
@@ -28,8 +28,15 @@ export const enricherSectionSchema = z.object({
    */
   maxBytesPerPartition: fields.int({ min: 65_536, max: 64 * 1024 * 1024 }).default(4 * 1024 * 1024),
   /**
-   * Input partitions whose batches are enriched at the same time: the next batch is enriched while
-   * the previous one's transaction commits (transactions still commit one at a time, each batch in its own).
+   * Most bytes of output per produce request inside a transaction (a batch's output goes out in as many
+   * requests as needed); at most the output topic's `max.message.bytes` (1 MiB by default). kafkajs groups a
+   * request's messages by partition in time quadratic in their number: 256 KiB (~470 enriched samples) cost
+   * about 4 µs less CPU per sample than 1 MiB.
+   */
+  maxOutputBatchBytes: fields.int({ min: 16_384, max: 64 * 1024 * 1024 }).default(256 * 1024),
+  /**
+   * Input partitions whose batches are enriched and committed at the same time, each through its own transactional
+   * producer (one batch per transaction); one fetch carries up to `maxBytesPerPartition` for each of them.
    */
   partitionsConcurrently: fields.int({ min: 1, max: 64 }).default(3),
   /** The broker drops an instance it has not heard from for this long (ms); a killed instance's partitions move after it. */

@@ -53,11 +53,15 @@ export class EnricherApplication {
     this.processor = new TransactionalProcessor(this.kafka, {
       input: telemetryRawV1,
       groupId: e.groupId,
-      transactionalId: `${e.groupId}-${e.instanceId}`,
+      // The same on every instance: whoever processes a partition next fences its previous producer.
+      transactionalIdPrefix: e.groupId,
       logger,
       metrics: this.metrics,
       topicPrefix: settings.kafka.topicPrefix,
       maxBytesPerPartition: e.maxBytesPerPartition,
+      // One fetch carries a full batch for every partition enriched at once (kafkajs waits for all of a fetch's batches).
+      maxBytes: Math.max(10 * 1024 * 1024, e.maxBytesPerPartition * e.partitionsConcurrently),
+      maxOutputBatchBytes: e.maxOutputBatchBytes,
       partitionsConsumedConcurrently: e.partitionsConcurrently,
       sessionTimeoutMs: e.sessionTimeoutMs,
       heartbeatIntervalMs: e.heartbeatIntervalMs,
