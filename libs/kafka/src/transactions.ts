@@ -1,9 +1,9 @@
 import { dlqTopicName, topicName, type MessageOf, type TopicDefinition } from '@weir/contracts';
 import type { Counter, HealthCheck } from '@weir/observability';
-import { CompressionTypes, type EachBatchPayload, type IHeaders, type Kafka, type Producer, type Transaction } from 'kafkajs';
+import { CompressionTypes, type EachBatchPayload, type IHeaders, type Kafka, type Message, type Producer, type TopicMessages, type Transaction } from 'kafkajs';
 import { FastDefaultPartitioner } from './partitioner';
 import type { SendOptions, ProducerCompression } from './batching-producer';
-import { chunks, groupByTopic, recordBytes, takeBatch, type TopicRecord } from './batching';
+import { chunks, recordBytes, takeBatch, type TopicRecord } from './batching';
 import { ConsumerRunner, nextOffset, type ConsumerOptions } from './consumer-runner';
 import { decodeBatch, type ConsumedMessage } from './dlq';
 import { encodeRecord } from './encode-record';
@@ -66,6 +66,12 @@ export interface TransactionOutput {
    * records). The caller vouches for the schema; prove it with a test.
    */
   sendTrusted<O extends TopicDefinition>(topic: O, message: MessageOf<O>, options?: TrustedSendOptions): void;
+  /**
+   * Adds a record of ready bytes: `value` must be the JSON of a valid message of `topic` and `key` its
+   * `topic.key` (e.g. spliced from validated input and cached parts). Nothing is validated or
+   * serialised; the caller proves it with a test.
+   */
+  sendBytes(topic: TopicDefinition, key: string, value: Buffer, options?: SendOptions): void;
   /** Adds a tombstone (deletion of `key`) for a compacted topic to the transaction. */
   sendTombstone(topic: TopicDefinition, key: string, options?: SendOptions): void;
 }
@@ -116,32 +122,66 @@ export function splitByBytes(records: readonly TopicRecord[], maxBytes: number):
   return out;
 }
 
-class OutputCollector implements TransactionOutput {
-  private records: TopicRecord[] = [];
+/** One produce request's worth of output, by topic in the order sent. */
+interface OutputRequest {
+  topics: Map<string, Message[]>;
+  bytes: number;
+  count: number;
+}
 
-  constructor(private readonly prefix: string) {}
+/**
+ * Collects a batch's output straight into produce requests of at most `maxRequestBytes` (estimated by
+ * `recordBytes`; a larger record goes alone), each grouped by topic, keeping the order of what was sent.
+ */
+export class OutputCollector implements TransactionOutput {
+  private requests: OutputRequest[] = [];
+  private current: OutputRequest | undefined;
+  private count = 0;
+
+  constructor(
+    private readonly prefix: string,
+    private readonly maxRequestBytes: number,
+  ) {}
 
   send<O extends TopicDefinition>(topic: O, message: MessageOf<O>, options?: SendOptions): void {
-    this.records.push({ topic: topicName(topic, this.prefix), message: encodeRecord(topic, message, options?.headers) });
+    this.push({ topic: topicName(topic, this.prefix), message: encodeRecord(topic, message, options?.headers) });
   }
 
   sendTrusted<O extends TopicDefinition>(topic: O, message: MessageOf<O>, options?: TrustedSendOptions): void {
     const value = options?.bytes ?? Buffer.from(options?.json ?? JSON.stringify(message));
-    this.records.push({ topic: topicName(topic, this.prefix), message: { key: topic.key(message), value, ...(options?.headers ? { headers: options.headers as IHeaders } : {}) } });
+    this.push({ topic: topicName(topic, this.prefix), message: { key: topic.key(message), value, ...(options?.headers ? { headers: options.headers as IHeaders } : {}) } });
+  }
+
+  sendBytes(topic: TopicDefinition, key: string, value: Buffer, options?: SendOptions): void {
+    this.push({ topic: topicName(topic, this.prefix), message: options?.headers ? { key, value, headers: options.headers as IHeaders } : { key, value } });
   }
 
   sendTombstone(topic: TopicDefinition, key: string, options?: SendOptions): void {
     if (topic.cleanupPolicy !== 'compact') throw new KafkaError('KAFKA.INVALID_MESSAGE', `${topic.name} is not compacted; a null value there is invalid`);
-    this.records.push({ topic: topicName(topic, this.prefix), message: { key, value: null, ...(options?.headers ? { headers: options.headers as IHeaders } : {}) } });
+    this.push({ topic: topicName(topic, this.prefix), message: { key, value: null, ...(options?.headers ? { headers: options.headers as IHeaders } : {}) } });
   }
 
-  push(record: TopicRecord): void {
-    this.records.push(record);
+  push({ topic, message }: TopicRecord): void {
+    const bytes = recordBytes(message.key, message.value, message.headers);
+    let request = this.current;
+    if (!request || (request.count > 0 && request.bytes + bytes > this.maxRequestBytes)) {
+      request = this.current = { topics: new Map(), bytes: 0, count: 0 };
+      this.requests.push(request);
+    }
+    let messages = request.topics.get(topic);
+    if (!messages) request.topics.set(topic, (messages = []));
+    messages.push(message);
+    request.bytes += bytes;
+    request.count++;
+    this.count++;
   }
 
-  drain(): TopicRecord[] {
-    const out = this.records;
-    this.records = [];
+  /** The produce requests collected (each as kafkajs `topicMessages`) and how many messages they hold; empties the collector. */
+  drain(): { requests: TopicMessages[][]; count: number } {
+    const out = { requests: this.requests.map((r) => [...r.topics].map(([topic, messages]) => ({ topic, messages }))), count: this.count };
+    this.requests = [];
+    this.current = undefined;
+    this.count = 0;
     return out;
   }
 }
@@ -269,7 +309,7 @@ export class TransactionalProcessor<D extends TopicDefinition> {
     const { partition } = batch;
     // Decode and transform first, outside any transaction: this is the CPU work that overlaps another
     // partition's commit. Nothing of it is visible until the transaction below commits.
-    const out = new OutputCollector(this.prefix);
+    const out = new OutputCollector(this.prefix, this.maxOutputBatchBytes);
     const invalidCodes: string[] = [];
     let valid = 0;
     try {
@@ -297,17 +337,17 @@ export class TransactionalProcessor<D extends TopicDefinition> {
       this.transactions.inc({ ...this.runner.labels, outcome: 'aborted' });
       throw new KafkaError('KAFKA.TRANSACTION_ABORTED', `partition ${partition} offsets ${batch.firstOffset() ?? '?'}..${batch.lastOffset()}: ${errorMessage(err)}`, { cause: err });
     }
-    const records = out.drain();
-    const outcome = await this.commit(payload, records);
+    const output = out.drain();
+    const outcome = await this.commit(payload, output.requests);
     if (outcome !== 'committed') return outcome;
     for (const code of invalidCodes) this.runner.metrics.dlq.inc({ ...this.runner.labels, code });
     this.runner.metrics.consumed.inc(this.runner.labels, valid);
-    this.outputMessages.inc(this.runner.labels, records.length);
+    this.outputMessages.inc(this.runner.labels, output.count);
     return 'committed';
   }
 
   /** One transaction: the batch's output, then its offsets, committed together. */
-  private async commit(payload: EachBatchPayload, records: TopicRecord[]): Promise<TransactionOutcome> {
+  private async commit(payload: EachBatchPayload, requests: readonly TopicMessages[][]): Promise<TransactionOutcome> {
     const { batch } = payload;
     const { partition } = batch;
     // The group may have taken the partition away while the batch was being transformed.
@@ -322,8 +362,8 @@ export class TransactionalProcessor<D extends TopicDefinition> {
     try {
       await this.ensureConnected(entry);
       tx = await entry.producer.transaction();
-      for (const part of splitByBytes(records, this.maxOutputBatchBytes)) {
-        await tx.sendBatch({ topicMessages: groupByTopic(part), acks: -1, compression: this.compression });
+      for (const topicMessages of requests) {
+        await tx.sendBatch({ topicMessages, acks: -1, compression: this.compression });
       }
       const last = batch.messages[batch.messages.length - 1]!.offset;
       await tx.sendOffsets({ consumerGroupId: this.options.groupId, topics: [{ topic: this.topic, partitions: [{ partition, offset: nextOffset(last) }] }] });

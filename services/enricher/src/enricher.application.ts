@@ -79,7 +79,8 @@ export class EnricherApplication {
           // of the CPU. The context's JSON is made once per stretch of samples sharing it, not once per sample.
           // Where the input's bytes are exactly the raw sample's JSON, the output is spliced from them (no re-serialisation).
           const bytes = m.json ? enrichedBytes(m.json, r.contextTail) : undefined;
-          out.sendTrusted(telemetryEnrichedV1, r.sample, bytes ? { bytes } : { json: enrichedJson(raw, r.contextJson) });
+          if (bytes) out.sendBytes(telemetryEnrichedV1, r.key, bytes);
+          else out.sendTrusted(telemetryEnrichedV1, r.sample, { json: enrichedJson(raw, r.contextJson) });
         }
         // Counted per attempt: an aborted transaction that is retried counts its samples again.
         if (enriched) this.samples.inc({ outcome: 'enriched' }, enriched);

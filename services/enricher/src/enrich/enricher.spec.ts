@@ -1,4 +1,4 @@
-import { telemetryEnrichedV1Schema, type ErpAssetV1, type ErpProductionOrderV1, type ErpShiftV1, type ErpWorkOrderV1, type TelemetryRawV1 } from '@weir/contracts';
+import { telemetryEnrichedV1, telemetryEnrichedV1Schema, type ErpAssetV1, type ErpProductionOrderV1, type ErpShiftV1, type ErpWorkOrderV1, type TelemetryRawV1 } from '@weir/contracts';
 import { describe, expect, it } from 'vitest';
 import { ContextStore } from '../context/context-store';
 import { EMPTY_CONTEXT, Enricher, enrichedBytes, enrichedJson } from './enricher';
@@ -146,6 +146,8 @@ describe('Enricher', () => {
       const input = { ...x, serverTime: x.sourceTime, browsePath: 'Objects/x', heartbeat: true, dataType: 'Double' };
       const r = e.enrich(input);
       expect(telemetryEnrichedV1Schema.safeParse(JSON.parse(JSON.stringify(r.sample))).success).toBe(true);
+      // The key sent with the spliced bytes is the output topic's key of the sample.
+      expect(r.key).toBe(telemetryEnrichedV1.key(r.sample));
       // What is sent is assembled from the raw sample's JSON and the cached context JSON: the same text.
       expect(enrichedJson(input, r.contextJson)).toBe(JSON.stringify(r.sample));
       // Spliced from the input's own bytes (any spacing a producer used): the same message.

@@ -10,7 +10,10 @@ export type EnrichOutcome = 'enriched' | 'unknown-series' | 'unknown-asset';
 
 /** The result of enriching one sample. */
 export interface EnrichResult {
-  sample: TelemetryEnrichedV1;
+  /** The enriched sample (made when asked for: the hot path sends spliced bytes instead). */
+  readonly sample: TelemetryEnrichedV1;
+  /** Its Kafka key, `seriesKey(raw)`. */
+  key: string;
   outcome: EnrichOutcome;
   /** `JSON.stringify(sample.context)`, computed once per stretch of samples that share the context. */
   contextJson: string;
@@ -23,6 +26,21 @@ const EMPTY_CONTEXT_TAIL = contextTail(EMPTY_CONTEXT_JSON);
 
 function contextTail(contextJson: string): Buffer {
   return Buffer.from(`,"context":${contextJson}}`);
+}
+
+class Result implements EnrichResult {
+  constructor(
+    private readonly raw: TelemetryRawV1,
+    readonly key: string,
+    readonly context: TelemetryContextV1,
+    readonly outcome: EnrichOutcome,
+    readonly contextJson: string,
+    readonly contextTail: Buffer,
+  ) {}
+
+  get sample(): TelemetryEnrichedV1 {
+    return { ...this.raw, context: this.context };
+  }
 }
 
 /**
@@ -90,18 +108,19 @@ export class Enricher {
 
   /** Enriches one sample. Never throws for a valid sample: missing context parts are null. */
   enrich(raw: TelemetryRawV1): EnrichResult {
-    const info = this.seriesInfo(raw);
-    if (!info.match) return { sample: { ...raw, context: EMPTY_CONTEXT }, outcome: 'unknown-series', contextJson: EMPTY_CONTEXT_JSON, contextTail: EMPTY_CONTEXT_TAIL };
+    const key = seriesKey(raw);
+    const info = this.seriesInfo(key, raw);
+    if (!info.match) return new Result(raw, key, EMPTY_CONTEXT, 'unknown-series', EMPTY_CONTEXT_JSON, EMPTY_CONTEXT_TAIL);
     const t = Date.parse(raw.sourceTime);
     // Context changes only at interval boundaries and when the store changes; samples of a series
     // arrive close in time, so most reuse the previous answer instead of walking the store again.
     const memo = info.memo;
-    if (memo && memo.version === this.store.versionsApplied && memo.lo <= t && t < memo.hi) return { sample: { ...raw, context: memo.context }, outcome: memo.outcome, contextJson: memo.contextJson, contextTail: memo.contextTail };
+    if (memo && memo.version === this.store.versionsApplied && memo.lo <= t && t < memo.hi) return new Result(raw, key, memo.context, memo.outcome, memo.contextJson, memo.contextTail);
     const { context, outcome, window } = this.lookup(info.match, info.measurement, t);
     const contextJson = JSON.stringify(context);
     const tail = contextTail(contextJson);
     info.memo = { version: this.store.versionsApplied, lo: window.lo, hi: window.hi, context, contextJson, contextTail: tail, outcome };
-    return { sample: { ...raw, context }, outcome, contextJson, contextTail: tail };
+    return new Result(raw, key, context, outcome, contextJson, tail);
   }
 
   private lookup(match: AssetMatch, measurement: string | undefined, t: number): { context: TelemetryContextV1; outcome: EnrichOutcome; window: StableWindow } {
@@ -130,8 +149,7 @@ export class Enricher {
     return { context, outcome: 'enriched', window: w };
   }
 
-  private seriesInfo(raw: TelemetryRawV1): SeriesInfo {
-    const key = seriesKey(raw);
+  private seriesInfo(key: string, raw: TelemetryRawV1): SeriesInfo {
     let info = this.series.get(key);
     if (!info) {
       const m = this.measurement.exec(raw.nodeId);
