@@ -67,7 +67,7 @@ export interface ServiceReference {
   /** Source file of the schema, relative to the root. */
   schemaFile: string;
   schemaName: string;
-  /** File whose `loadConfig` call loads it, relative to the root. */
+  /** File whose `loadConfig` (or `runService`) call loads it, relative to the root. */
   loadedIn: string;
   rows: SettingRow[];
   /** Checks of the settings as a whole (`.refine` messages of the schema). */
@@ -532,8 +532,11 @@ shift sites) can only be given in the file.
 
 A key in the file that is not a setting is an error. A \`WEIR_*\` variable that matches no setting of the
 program is not an error (several programs share one environment): each service logs such variables as
-\`unusedEnv\` in its first log line (\`configuration loaded\` or \`starting <service>\`), next to its settings
+\`unusedEnv\` in its first log line (\`starting <service>\`), next to its settings (and the settings file read)
 with secrets (keys such as \`password\`, \`token\`, \`jwtSecret\`, \`apiKeys\`, and URL passwords) redacted.
+A bad setting stops a service before it opens anything: every problem is printed with its key and where
+it came from, and the process exits with code 2. A failure to start (a broker or database that cannot be
+reached) is logged as fatal, what had started is stopped, and the process exits with code 1.
 
 In the tables, \`[]\` stands for any item of a list and \`<name>\` for any key of a map;
 "Required: yes, if \`x\` is given" means the section \`x\` is optional but, once present, needs the key;

@@ -92,7 +92,10 @@ export class SchemaDocReader {
     return checks.length > 0 ? { ...node, checks } : node;
   }
 
-  /** Where `loadConfig(<schema>, ...)` is called in `file`: the schema's name and the file that declares it. */
+  /**
+   * Where `file` loads its settings — `loadConfig(<schema>, ...)` or `runService({ schema: <schema>, ... })` —
+   * the schema's name and the file that declares it.
+   */
   loadedSchema(file: string): { name: string; file: string } | undefined {
     const source = this.source(resolve(file));
     let found: string | undefined;
@@ -101,6 +104,11 @@ export class SchemaDocReader {
       if (ts.isCallExpression(node) && ts.isIdentifier(node.expression) && node.expression.text === 'loadConfig') {
         const arg = node.arguments[0];
         if (arg && ts.isIdentifier(arg)) found = arg.text;
+      }
+      if (ts.isCallExpression(node) && ts.isIdentifier(node.expression) && node.expression.text === 'runService') {
+        const arg = node.arguments[0];
+        const schema = arg && ts.isObjectLiteralExpression(arg) ? arg.properties.find((p) => p.name && ts.isIdentifier(p.name) && p.name.text === 'schema') : undefined;
+        if (schema && ts.isPropertyAssignment(schema) && ts.isIdentifier(schema.initializer)) found = schema.initializer.text;
       }
       ts.forEachChild(node, visit);
     };

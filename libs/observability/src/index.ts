@@ -4,3 +4,4 @@ export * from './metrics';
 export * from './health';
 export * from './ops-server';
 export * from './shutdown';
+export * from './run-service';

@@ -122,4 +122,21 @@ describe('the opcua-connector service', () => {
     expect(await exited).toBe('0');
     expect(output).toContain('shutting down');
   });
+
+  it('refuses bad settings with exit code 2, naming each bad key and where it came from, before opening anything', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'services/opcua-connector/src/main.ts'], {
+      cwd: root,
+      env: { ...process.env, NODE_OPTIONS: '', WEIR_CONFIG_FILE: '', WEIR_KAFKA__BROKERS: brokers.join(','), WEIR_OPS_PORT: 'eighty', WEIR_SPOOL__MAX_BYTES: '10' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    expect(code, output).toBe(2);
+    expect(output).toMatch(/opsPort \(from env WEIR_OPS_PORT\)/);
+    expect(output).toMatch(/spool\.maxBytes \(from env WEIR_SPOOL__MAX_BYTES\)/);
+    // The problems only, no stack trace.
+    expect(output).not.toMatch(/\n\s+at /);
+  });
 });

@@ -1,18 +1,10 @@
-import { loadConfig, redact } from '@weir/config';
-import { createLogger, createMetricsRegistry, GracefulShutdown, HealthRegistry, startOpsServer } from '@weir/observability';
-import { plantSimulatorSettingsSchema, simulatorOptionsFromSettings } from './config';
+import { createMetricsRegistry, HealthRegistry, runService, startOpsServer, type ServiceContext } from '@weir/observability';
+import { plantSimulatorSettingsSchema, simulatorOptionsFromSettings, type PlantSimulatorSettings } from './config';
 import { startPlantSimulator } from './simulator';
 
-async function main(): Promise<void> {
-  const { config, unusedEnv, file } = loadConfig(plantSimulatorSettingsSchema, { env: process.env });
-  const logger = createLogger({ service: 'plant-simulator', level: config.logLevel });
-  logger.info({ config: redact(config), file, unusedEnv }, 'configuration loaded');
-
+async function start({ config, logger, shutdown }: ServiceContext<PlantSimulatorSettings>): Promise<void> {
   const metrics = createMetricsRegistry('plant-simulator');
   const health = new HealthRegistry();
-  const shutdown = new GracefulShutdown(logger);
-  shutdown.installSignalHandlers();
-
   const simulator = await startPlantSimulator({ ...simulatorOptionsFromSettings(config), logger, metrics });
   shutdown.add({ name: 'opcua-server', stop: () => simulator.stop() });
   health.register({
@@ -30,8 +22,5 @@ async function main(): Promise<void> {
   shutdown.add({ name: 'ops-server', stop: () => ops.close() });
 }
 
-main().catch((err: unknown) => {
-  // The logger may not exist yet (invalid configuration): write the error plainly.
-  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
-});
+// Bootstrap only: settings are read once here and passed down.
+void runService({ name: 'plant-simulator', schema: plantSimulatorSettingsSchema, logLevel: (c) => c.logLevel, start });
