@@ -1,6 +1,7 @@
 import { dlqTopicName, topicName, type TopicCleanupPolicy, type TopicDefinition } from '@weir/contracts';
-import type { Logger } from '@weir/observability';
-import { ConfigResourceTypes, type Admin } from 'kafkajs';
+import type { HealthCheck, Logger } from '@weir/observability';
+import { ConfigResourceTypes, type Admin, type Kafka } from 'kafkajs';
+import { backoffDelay, sleep, type BackoffOptions } from './backoff';
 import { errorMessage, KafkaError } from './kafka-error';
 import type { KafkaSettings } from './settings';
 
@@ -155,4 +156,61 @@ async function cleanupPolicyMismatches(admin: Admin, plans: readonly TopicPlan[]
     if (!ok) out.push({ topic: p.topic, problem: `cleanup.policy is ${policy ?? 'unknown'}, the definition says ${p.cleanupPolicy}` });
   }
   return out;
+}
+
+/** Options of `provisionInBackground`. */
+export interface BackgroundProvisioningOptions extends EnsureTopicsOptions {
+  logger: Logger;
+  /** Waits between attempts. Default 1 s doubling to 30 s. */
+  retry?: BackoffOptions;
+  /** What the warning after a failed attempt adds, e.g. `the spool keeps the data meanwhile`. */
+  meanwhile?: string;
+}
+
+/** Topic provisioning running in the background; see `provisionInBackground`. */
+export interface BackgroundProvisioning {
+  /** True once every topic exists. */
+  readonly provisioned: boolean;
+  /** Readiness check `kafka-topics`: ready once every topic exists. */
+  healthCheck(): HealthCheck;
+  /** Ends the attempts (a wait between them at once) and resolves when the loop has ended. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs `ensureTopics` until it succeeds, with backoff between attempts, without holding up the
+ * caller: for producers that may start while Kafka is away and keep their data meanwhile (the
+ * connectors' spools). Each failed attempt is logged as a warning.
+ */
+export function provisionInBackground(kafka: Kafka, topics: readonly TopicDefinition[], options: BackgroundProvisioningOptions): BackgroundProvisioning {
+  const { logger, retry, meanwhile, ...ensure } = options;
+  const abort = new AbortController();
+  let provisioned = false;
+  const loop = (async () => {
+    for (let attempt = 1; !abort.signal.aborted; attempt++) {
+      const admin = kafka.admin();
+      try {
+        await admin.connect();
+        await ensureTopics(admin, topics, { ...ensure, logger });
+        provisioned = true;
+        return;
+      } catch (err) {
+        if (abort.signal.aborted) return;
+        logger.warn({ err: errorMessage(err), attempt }, `cannot provision the topics yet${meanwhile ? `; ${meanwhile}` : ''}`);
+      } finally {
+        await admin.disconnect().catch(() => undefined);
+      }
+      await sleep(backoffDelay(attempt, { initialMs: 1000, maxMs: 30_000, ...retry }), abort.signal);
+    }
+  })();
+  return {
+    get provisioned() {
+      return provisioned;
+    },
+    healthCheck: () => ({ name: 'kafka-topics', kind: 'readiness', check: () => ({ ok: provisioned, detail: provisioned ? 'topics exist' : 'not provisioned yet' }) }),
+    stop: async () => {
+      abort.abort();
+      await loop;
+    },
+  };
 }

@@ -1,5 +1,5 @@
 import { telemetryRawV1 } from '@weir/contracts';
-import { BatchingProducer, createKafkaClient, ensureTopics, errorMessage, provisioningOptions, StoreAndForwardProducer } from '@weir/kafka';
+import { BatchingProducer, createKafkaClient, errorMessage, provisioningOptions, provisionInBackground, StoreAndForwardProducer } from '@weir/kafka';
 import type { HealthRegistry, Logger, Registry } from '@weir/observability';
 import { openClientPki, routeNodeOpcuaLogs, type ClientPki } from '@weir/opcua';
 import { checkSettings, statePaths, type HistorianSettings } from './config';
@@ -64,27 +64,8 @@ export async function startHistorianConnector(options: HistorianConnectorOptions
   options.health.register(spool.healthCheck());
   options.health.register(spool.livenessCheck());
 
-  let provisioned = false;
-  let stopping = false;
-  const provisioning = (async () => {
-    let delay = 1000;
-    while (!stopping) {
-      const admin = kafka.admin();
-      try {
-        await admin.connect();
-        await ensureTopics(admin, [telemetryRawV1], { ...provisioningOptions(settings.kafka), logger });
-        provisioned = true;
-        return;
-      } catch (err) {
-        logger.warn({ err: errorMessage(err) }, 'cannot provision the topic yet; the spool keeps the data meanwhile');
-      } finally {
-        await admin.disconnect().catch(() => undefined);
-      }
-      await new Promise((r) => setTimeout(r, delay));
-      delay = Math.min(delay * 2, 30_000);
-    }
-  })();
-  options.health.register({ name: 'kafka-topics', kind: 'readiness', check: () => ({ ok: provisioned, detail: provisioned ? 'topics exist' : 'not provisioned yet' }) });
+  const provisioning = provisionInBackground(kafka, [telemetryRawV1], { ...provisioningOptions(settings.kafka), logger, meanwhile: 'the spool keeps the data meanwhile' });
+  options.health.register(provisioning.healthCheck());
 
   const sources: HistorianSource[] = settings.sources.map((s) => {
     const ctx: SourceContext = {
@@ -122,9 +103,9 @@ export async function startHistorianConnector(options: HistorianConnectorOptions
     certificate: pki?.certificate,
     stop: () => {
       stopped ??= (async () => {
-        stopping = true;
+        const provisioningStopped = provisioning.stop();
         await Promise.all(sources.map((s) => s.stop()));
-        await provisioning;
+        await provisioningStopped;
         // Give Kafka a moment to take what is spooled; the rest stays on disk for the next start.
         const flushed = await Promise.race([spool.flush().then(() => true), new Promise<false>((r) => setTimeout(() => r(false), settings.spool.shutdownFlushTimeout).unref())]).catch(() => false);
         if (!flushed) logger.warn({ buffered: spool.stats().bufferedRecords }, 'Kafka did not take everything before shutdown; the rest is sent at the next start');

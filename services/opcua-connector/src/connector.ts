@@ -1,5 +1,5 @@
 import { otEventsV1, telemetryRawV1 } from '@weir/contracts';
-import { BatchingProducer, createKafkaClient, ensureTopics, errorMessage, provisioningOptions } from '@weir/kafka';
+import { BatchingProducer, createKafkaClient, errorMessage, provisioningOptions, provisionInBackground } from '@weir/kafka';
 import type { HealthRegistry, Logger, Registry } from '@weir/observability';
 import { openClientPki, routeNodeOpcuaLogs, type ClientPki, type SourceConfig } from '@weir/opcua';
 import { resolveSources, statePaths, type ConnectorSettings } from './config';
@@ -66,26 +66,7 @@ export async function startConnector(options: ConnectorOptions): Promise<Running
   const spool = await openSpool({ dir: spoolDir, producer, logger, metrics: options.metrics, health: options.health, maxBytes: settings.spool.maxBytes });
   const metrics = createConnectorMetrics(options.metrics);
 
-  let provisioned = false;
-  let stopping = false;
-  const provisioning = (async () => {
-    let delay = 1000;
-    while (!stopping) {
-      const admin = kafka.admin();
-      try {
-        await admin.connect();
-        await ensureTopics(admin, [telemetryRawV1, otEventsV1], { ...provisioningOptions(settings.kafka), logger });
-        provisioned = true;
-        return;
-      } catch (err) {
-        logger.warn({ err: errorMessage(err) }, 'cannot provision the topics yet; the spool keeps the data meanwhile');
-      } finally {
-        await admin.disconnect().catch(() => undefined);
-      }
-      await new Promise((r) => setTimeout(r, delay));
-      delay = Math.min(delay * 2, 30_000);
-    }
-  })();
+  const provisioning = provisionInBackground(kafka, [telemetryRawV1, otEventsV1], { ...provisioningOptions(settings.kafka), logger, meanwhile: 'the spool keeps the data meanwhile' });
 
   const statsTimer = setInterval(() => {
     const s = spool.stats();
@@ -98,7 +79,7 @@ export async function startConnector(options: ConnectorOptions): Promise<Running
     options.health.register({ name: `opcua:${r.id}`, kind: 'readiness', check: () => r.health() });
     r.start();
   }
-  options.health.register({ name: 'kafka-topics', kind: 'readiness', check: () => ({ ok: provisioned, detail: provisioned ? 'topics exist' : 'not provisioned yet' }) });
+  options.health.register(provisioning.healthCheck());
 
   let stopped: Promise<void> | undefined;
   return {
@@ -108,10 +89,10 @@ export async function startConnector(options: ConnectorOptions): Promise<Running
     pki,
     stop: () => {
       stopped ??= (async () => {
-        stopping = true;
+        const provisioningStopped = provisioning.stop();
         await Promise.all(runners.map((r) => r.stop()));
         clearInterval(statsTimer);
-        await provisioning;
+        await provisioningStopped;
         // Give Kafka a moment to take what is spooled; what it does not take stays on disk for the next start.
         const flushed = await Promise.race([spool.flush().then(() => true), new Promise<false>((r) => setTimeout(() => r(false), settings.spool.shutdownFlushTimeout).unref())]).catch(() => false);
         if (!flushed) logger.warn({ buffered: spool.stats().bufferedRecords }, 'Kafka did not take everything before shutdown; the rest is sent at the next start');
