@@ -64,11 +64,7 @@ export function sizedRecordEncoder(): RecordEncoder {
       else headersArray.push({ key: name, value: v as HeaderValue });
     }
     let headersSize = Encoder.sizeOfVarInt(headersArray.length);
-    for (const h of headersArray) {
-      const keySize = Buffer.byteLength(h.key);
-      headersSize += Encoder.sizeOfVarInt(keySize) + keySize;
-      headersSize += h.value === null ? Encoder.sizeOfVarInt(-1) : Encoder.sizeOfVarInt(Buffer.byteLength(h.value)) + Buffer.byteLength(h.value);
-    }
+    for (const h of headersArray) headersSize += Encoder.sizeOfVarIntBytes(h.key) + Encoder.sizeOfVarIntBytes(h.value);
     const sizeOfBody = 1 + Encoder.sizeOfVarLong(timestampDelta) + Encoder.sizeOfVarInt(offsetDelta) + Encoder.sizeOfVarIntBytes(key) + Encoder.sizeOfVarIntBytes(value) + headersSize;
     const size = Encoder.sizeOfVarInt(sizeOfBody) + sizeOfBody;
     let encoder: KafkajsEncoder;

@@ -262,7 +262,7 @@ export class TransactionalProcessor<D extends TopicDefinition> {
   }
 
   /** The transactional id of input partition `partition`'s producer. */
-  transactionalId(partition: number): string {
+  private transactionalId(partition: number): string {
     return `${this.options.transactionalIdPrefix}.${this.topic}.${partition}`;
   }
 
@@ -283,7 +283,7 @@ export class TransactionalProcessor<D extends TopicDefinition> {
     } finally {
       const entries = [...this.producers.values()];
       this.producers.clear();
-      await Promise.all(entries.map((p) => this.disconnect(p)));
+      await Promise.all(entries.map((p) => this.disconnect(p.producer, p.transactionalId)));
     }
   }
 
@@ -414,7 +414,7 @@ export class TransactionalProcessor<D extends TopicDefinition> {
     for (const [partition, entry] of this.producers) {
       if (assigned.has(partition)) continue;
       this.producers.delete(partition);
-      void entry.busy.then(() => this.disconnect(entry));
+      void entry.busy.then(() => this.disconnect(entry.producer, entry.transactionalId));
     }
     this.connecting = Promise.allSettled(
       partitions.map((p) =>
@@ -425,8 +425,8 @@ export class TransactionalProcessor<D extends TopicDefinition> {
     );
   }
 
-  private async disconnect(entry: PartitionProducer): Promise<void> {
-    await entry.producer.disconnect().catch((err: unknown) => this.runner.logger.debug({ transactionalId: entry.transactionalId, err: errorMessage(err) }, 'disconnecting a transactional producer failed'));
+  private async disconnect(producer: Producer, transactionalId: string): Promise<void> {
+    await producer.disconnect().catch((err: unknown) => this.runner.logger.debug({ transactionalId, err: errorMessage(err) }, 'disconnecting a transactional producer failed'));
   }
 
   private async abort(entry: PartitionProducer, tx: Transaction | undefined, cause: unknown): Promise<void> {
@@ -443,7 +443,7 @@ export class TransactionalProcessor<D extends TopicDefinition> {
     const old = entry.producer;
     entry.producer = createTransactionalProducer(this.kafka, { ...this.options, transactionalId: entry.transactionalId });
     entry.ready = undefined;
-    await old.disconnect().catch((err: unknown) => this.runner.logger.debug({ err: errorMessage(err) }, 'disconnecting the old producer failed'));
+    await this.disconnect(old, entry.transactionalId);
   }
 }
 
