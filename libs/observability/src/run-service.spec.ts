@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { Counter } from 'prom-client';
 import { z } from 'zod';
 import { runService } from './run-service';
 
@@ -49,5 +50,33 @@ describe('runService', () => {
     expect(started).toBe(true);
     expect(exit).not.toHaveBeenCalled();
     expect(process.exitCode).toBeUndefined();
+  });
+
+  it('with ops, serves the context metrics and health over HTTP after start, and stops that server first', async () => {
+    const stopped: string[] = [];
+    const running = await runService({
+      name: 'svc',
+      schema,
+      logLevel: (c) => c.logLevel,
+      env: {},
+      ops: () => ({ host: '127.0.0.1', port: 0 }),
+      start: async ({ metrics, health, shutdown }) => {
+        metrics.registerMetric(new Counter({ name: 'svc_things_total', help: 'things', registers: [] }));
+        health.register({ name: 'backend', kind: 'readiness', check: () => ({ ok: false, detail: 'not yet' }) });
+        shutdown.add({ name: 'service', stop: async () => void stopped.push('service') });
+      },
+    });
+    expect(running?.opsPort).toBeGreaterThan(0);
+    const base = `http://127.0.0.1:${running!.opsPort}`;
+    const metricsText = await (await fetch(`${base}/metrics`)).text();
+    expect(metricsText).toMatch(/^svc_things_total\{service="svc"\} 0$/m);
+    expect(metricsText).toMatch(/^weir_process_cpu_seconds_total\{service="svc"\}/m);
+    const ready = await fetch(`${base}/health/ready`);
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toMatchObject({ checks: { backend: { ok: false, detail: 'not yet' } } });
+    await running!.shutdown.shutdown();
+    expect(stopped).toEqual(['service']);
+    // The ops server was stopped too: nothing listens on its port any more.
+    await expect(fetch(`${base}/health/live`)).rejects.toThrow();
   });
 });

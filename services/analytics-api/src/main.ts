@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { createMetricsRegistry, HealthRegistry, runService, startOpsServer } from '@weir/observability';
+import { runService } from '@weir/observability';
 import { databaseHealthCheck } from '@weir/timescale';
 import { startAnalyticsApi } from './analytics-api';
 import { analyticsSettingsSchema } from './config';
@@ -9,15 +9,11 @@ void runService({
   name: 'analytics-api',
   schema: analyticsSettingsSchema,
   logLevel: (c) => c.observability.logLevel,
-  start: async ({ config, logger, shutdown }) => {
-    const registry = createMetricsRegistry('analytics-api');
-    const health = new HealthRegistry();
-    const api = await startAnalyticsApi(config, { logger, registry });
+  ops: (c) => ({ host: c.observability.opsHost, port: c.observability.opsPort }),
+  start: async ({ config, logger, shutdown, metrics, health }) => {
+    const api = await startAnalyticsApi(config, { logger, registry: metrics });
     shutdown.add({ name: 'api', stop: () => api.close() });
     health.register(databaseHealthCheck(api.pool));
-    const obs = config.observability;
-    const ops = await startOpsServer({ host: obs.opsHost, port: obs.opsPort, metrics: registry, health, logger });
-    shutdown.add({ name: 'ops server', stop: () => ops.close() });
-    logger.info({ apiPort: api.port, opsPort: ops.port }, 'analytics-api started');
+    logger.info({ apiPort: api.port }, 'analytics-api started');
   },
 });

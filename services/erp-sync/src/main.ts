@@ -1,4 +1,4 @@
-import { createMetricsRegistry, HealthRegistry, runService, startOpsServer } from '@weir/observability';
+import { runService } from '@weir/observability';
 import { erpSyncSettingsSchema } from './config';
 import { startErpSync } from './erp-sync';
 
@@ -7,12 +7,9 @@ void runService({
   name: 'erp-sync',
   schema: erpSyncSettingsSchema,
   logLevel: (c) => c.logLevel,
-  start: async ({ config, logger, shutdown }) => {
-    const metrics = createMetricsRegistry('erp-sync');
-    const health = new HealthRegistry();
+  ops: (c) => ({ host: c.opsHost, port: c.opsPort }),
+  start: async ({ config, logger, shutdown, metrics, health }) => {
     const sync = await startErpSync(config, { logger, metrics, health });
     shutdown.add({ name: 'erp-sync', stop: () => sync.stop() });
-    const ops = await startOpsServer({ host: config.opsHost, port: config.opsPort, metrics, health, logger });
-    shutdown.add({ name: 'ops-server', stop: () => ops.close() });
   },
 });

@@ -1,4 +1,4 @@
-import { createMetricsRegistry, HealthRegistry, runService, startOpsServer } from '@weir/observability';
+import { runService } from '@weir/observability';
 import { itEventsSettingsSchema } from './config';
 import { startItEvents } from './it-events';
 
@@ -7,12 +7,9 @@ void runService({
   name: 'it-events',
   schema: itEventsSettingsSchema,
   logLevel: (c) => c.logLevel,
-  start: async ({ config, logger, shutdown }) => {
-    const metrics = createMetricsRegistry('it-events');
-    const health = new HealthRegistry();
+  ops: (c) => ({ host: c.opsHost, port: c.opsPort }),
+  start: async ({ config, logger, shutdown, metrics, health }) => {
     const service = await startItEvents(config, { logger, metrics, health });
     shutdown.add({ name: 'it-events', stop: () => service.stop() });
-    const ops = await startOpsServer({ host: config.opsHost, port: config.opsPort, metrics, health, logger });
-    shutdown.add({ name: 'ops-server', stop: () => ops.close() });
   },
 });

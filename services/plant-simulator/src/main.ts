@@ -1,10 +1,8 @@
-import { createMetricsRegistry, HealthRegistry, runService, startOpsServer, type ServiceContext } from '@weir/observability';
+import { runService, type ServiceContext } from '@weir/observability';
 import { plantSimulatorSettingsSchema, simulatorOptionsFromSettings, type PlantSimulatorSettings } from './config';
 import { startPlantSimulator } from './simulator';
 
-async function start({ config, logger, shutdown }: ServiceContext<PlantSimulatorSettings>): Promise<void> {
-  const metrics = createMetricsRegistry('plant-simulator');
-  const health = new HealthRegistry();
+async function start({ config, logger, shutdown, metrics, health }: ServiceContext<PlantSimulatorSettings>): Promise<void> {
   const simulator = await startPlantSimulator({ ...simulatorOptionsFromSettings(config), logger, metrics });
   shutdown.add({ name: 'opcua-server', stop: () => simulator.stop() });
   health.register({
@@ -17,10 +15,13 @@ async function start({ config, logger, shutdown }: ServiceContext<PlantSimulator
     },
   });
   health.register({ name: 'opcua-endpoint', kind: 'readiness', check: () => ({ ok: true, detail: simulator.endpointUrl }) });
-
-  const ops = await startOpsServer({ host: config.opsHost, port: config.opsPort, metrics, health, logger });
-  shutdown.add({ name: 'ops-server', stop: () => ops.close() });
 }
 
 // Bootstrap only: settings are read once here and passed down.
-void runService({ name: 'plant-simulator', schema: plantSimulatorSettingsSchema, logLevel: (c) => c.logLevel, start });
+void runService({
+  name: 'plant-simulator',
+  schema: plantSimulatorSettingsSchema,
+  logLevel: (c) => c.logLevel,
+  ops: (c) => ({ host: c.opsHost, port: c.opsPort }),
+  start,
+});
