@@ -32,10 +32,10 @@ import { join } from 'node:path';
 import { telemetryRawV1, topicName } from '@weir/contracts';
 import { createKafkaClient, kafkaSettingsSchema } from '@weir/kafka';
 import { createLogger, createMetricsRegistry, HealthRegistry } from '@weir/observability';
-import { startKafka, uniqueTopicPrefix } from '@weir/testing';
+import { metricValue, startKafka, uniqueTopicPrefix } from '@weir/testing';
 import type { Admin } from 'kafkajs';
 import { historianSettingsSchema, startHistorianConnector } from '../services/historian-connector/src/index';
-import { compare, cpuPerMillion, environment, measure, median, metricSum, packageVersion, rate, recordResult, type RunMeasure } from './lib/harness';
+import { compare, cpuPerMillion, environment, measure, median, packageVersion, rate, recordResult, type RunMeasure } from './lib/harness';
 
 const KEY = 'historian.csv-vs-bare-parse';
 const COMMAND = 'npx tsx bench/historian-csv-vs-bare-parse.ts';
@@ -146,17 +146,17 @@ async function main(): Promise<void> {
         const connector = await startHistorianConnector({ settings, logger, metrics, health: new HealthRegistry() });
         stop = () => connector.stop();
         const deadline = Date.now() + 1_800_000;
-        while ((await metricSum(metrics, 'weir_historian_files_total', { source: 'bench-csv' })) < 1) {
+        while ((await metricValue(metrics, 'weir_historian_files_total', { source: 'bench-csv' })) < 1) {
           if (Date.now() > deadline) throw new Error('BENCH.STUCK: not finished after 30 min');
           await new Promise((r) => setTimeout(r, 20));
         }
         await connector.spool.flush();
-        return metricSum(metrics, 'weir_historian_samples_total', { source: 'bench-csv' });
+        return metricValue(metrics, 'weir_historian_samples_total', { source: 'bench-csv' });
       });
       const offsets = await admin.fetchTopicOffsets(topicName(telemetryRawV1, prefix));
       const inKafka = offsets.reduce((a, o) => a + Number(o.high), 0);
-      const bad = await metricSum(metrics, 'weir_historian_bad_input_total', { source: 'bench-csv' });
-      const ok = await metricSum(metrics, 'weir_historian_files_total', { source: 'bench-csv', outcome: 'ok' });
+      const bad = await metricValue(metrics, 'weir_historian_bad_input_total', { source: 'bench-csv' });
+      const ok = await metricValue(metrics, 'weir_historian_files_total', { source: 'bench-csv', outcome: 'ok' });
       log(`  ours: ${inKafka} rows in Kafka, ${m.items} samples counted, ${bad} bad rows, file ok ${ok}`);
       if (inKafka !== ROWS || m.items !== ROWS || bad !== 0 || ok !== 1) failures.push(`ours run ${run}: ${inKafka} rows in Kafka, ${m.items} counted of ${ROWS}, ${bad} bad, ok ${ok}`);
       return m;

@@ -36,11 +36,11 @@ import { telemetryRawV1, topicName } from '@weir/contracts';
 import { createKafkaClient, kafkaSettingsSchema } from '@weir/kafka';
 import { createLogger, createMetricsRegistry, HealthRegistry } from '@weir/observability';
 import { PlantModel, PLANT_NAMESPACE_URI } from '@weir/plant-simulator';
-import { freePort, startKafka, uniqueTopicPrefix } from '@weir/testing';
+import { freePort, metricValue, startKafka, uniqueTopicPrefix } from '@weir/testing';
 import type { Admin } from 'kafkajs';
 import { HistoryReadRequest, MessageSecurityMode, OPCUAClient, ReadRawModifiedDetails, SecurityPolicy, TimestampsToReturn, type HistoryData } from 'node-opcua';
 import { historianSettingsSchema, opcuaSourceSchema, startHistorianConnector } from '../services/historian-connector/src/index';
-import { compare, cpuPerMillion, environment, measure, median, metricSum, packageVersion, rate, recordResult, type RunMeasure } from './lib/harness';
+import { compare, cpuPerMillion, environment, measure, median, packageVersion, rate, recordResult, type RunMeasure } from './lib/harness';
 import { waitForSimulator } from './lib/opcua';
 
 const KEY = 'historian.ua-ha-vs-bare-historyread';
@@ -171,15 +171,15 @@ async function main(): Promise<void> {
           const connector = await startHistorianConnector({ settings, logger, metrics, health: new HealthRegistry() });
           stop = () => connector.stop();
           const deadline = Date.now() + 1_800_000;
-          while ((await metricSum(metrics, 'weir_historian_job_progress_ratio', { job: 'bench-backfill' })) < 1) {
+          while ((await metricValue(metrics, 'weir_historian_job_progress_ratio', { job: 'bench-backfill' })) < 1) {
             if (Date.now() > deadline) throw new Error('BENCH.STUCK: not finished after 30 min');
             await new Promise((r) => setTimeout(r, 20));
           }
           await connector.spool.flush();
-          return metricSum(metrics, 'weir_historian_samples_total', { source: 'bench-ua' });
+          return metricValue(metrics, 'weir_historian_samples_total', { source: 'bench-ua' });
         });
         const inKafka = (await admin.fetchTopicOffsets(topicName(telemetryRawV1, prefix))).reduce((a, o) => a + Number(o.high), 0);
-        const failed = await metricSum(metrics, 'weir_historian_bad_input_total', { source: 'bench-ua' });
+        const failed = await metricValue(metrics, 'weir_historian_bad_input_total', { source: 'bench-ua' });
         log(`  ours: ${inKafka} values in Kafka, ${m.items} samples counted, model ${expected}, ${failed} failed reads`);
         if (inKafka !== expected || m.items !== expected) failures.push(`ours run ${run}: ${inKafka} in Kafka, ${m.items} counted, model ${expected}`);
         return m;

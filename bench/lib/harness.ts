@@ -1,7 +1,6 @@
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
-import type { Registry } from '@weir/observability';
 
 /** One timed run of one side of a comparison. */
 export interface RunMeasure {
@@ -110,8 +109,3 @@ export function packageVersion(name: string): string {
   return (JSON.parse(readFileSync(resolve(__dirname, '..', '..', 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
 }
 
-/** The sum of a metric's values whose labels include `labels` (0 when it does not exist). */
-export async function metricSum(registry: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const m = await registry.getSingleMetric(name)?.get();
-  return (m?.values ?? []).filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x)).reduce((a, v) => a + v.value, 0);
-}

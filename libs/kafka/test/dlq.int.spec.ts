@@ -1,6 +1,6 @@
 import { dlqTopicName, erpAssetsV1, fixtures, telemetryRawV1, topicName, type ErpAssetV1, type TelemetryRawV1 } from '@weir/contracts';
 import { Registry, type Logger } from '@weir/observability';
-import { uniqueTopicPrefix, waitFor } from '@weir/testing';
+import { metricValue, uniqueTopicPrefix, waitFor } from '@weir/testing';
 import type { Admin, Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BatchConsumer, BatchingProducer, DLQ_HEADERS, ensureTopics, type ConsumedMessage } from '@weir/kafka';
@@ -83,7 +83,7 @@ describe('BatchConsumer dead-letter handling', () => {
     expect(header(empty!.headers, DLQ_HEADERS.sourceOffset)).toBe('5');
 
     expect((await committedOffsets(admin, group, topic)).get(0)).toBe(7n);
-    const dlqCount = (await registry.getSingleMetric('weir_kafka_consumer_dlq_total')!.get()).values.reduce((s, v) => s + v.value, 0);
+    const dlqCount = await metricValue(registry, 'weir_kafka_consumer_dlq_total');
     expect(dlqCount).toBe(3);
   });
 

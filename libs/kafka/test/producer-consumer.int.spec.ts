@@ -1,6 +1,6 @@
 import { telemetryRawV1, topicName } from '@weir/contracts';
 import { Registry } from '@weir/observability';
-import { uniqueTopicPrefix, waitFor } from '@weir/testing';
+import { metricValue, uniqueTopicPrefix, waitFor } from '@weir/testing';
 import type { Admin, Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BatchConsumer, BatchingProducer, ensureTopics, isKafkaError, type KafkaError } from '@weir/kafka';
@@ -18,10 +18,6 @@ afterAll(async () => {
   await admin.disconnect();
 });
 
-async function metric(registry: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const m = await registry.getSingleMetric(name)?.get();
-  return (m?.values ?? []).filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x)).reduce((s, v) => s + v.value, 0);
-}
 
 describe('BatchingProducer and BatchConsumer', () => {
   it('exchange 100,000 messages with none lost or duplicated and per-key order kept', async () => {
@@ -77,10 +73,10 @@ describe('BatchingProducer and BatchConsumer', () => {
     expect(lastSeqByKey.size).toBe(KEYS);
     const ends = await endOffsets(admin, topic);
     expect([...ends.values()].reduce((a, b) => a + b, 0n)).toBe(BigInt(N));
-    expect(await metric(registry, 'weir_kafka_producer_messages_total', { topic })).toBe(N);
-    expect(await metric(registry, 'weir_kafka_consumer_messages_total', { topic })).toBe(N);
-    expect(await metric(registry, 'weir_kafka_producer_send_errors_total')).toBe(0);
-    expect(await metric(registry, 'weir_kafka_consumer_lag', { topic })).toBe(0);
+    expect(await metricValue(registry, 'weir_kafka_producer_messages_total', { topic })).toBe(N);
+    expect(await metricValue(registry, 'weir_kafka_consumer_messages_total', { topic })).toBe(N);
+    expect(await metricValue(registry, 'weir_kafka_producer_send_errors_total')).toBe(0);
+    expect(await metricValue(registry, 'weir_kafka_consumer_lag', { topic })).toBe(0);
   });
 
   it('keeps its buffer bounded: enqueue waits while the buffer is full', async () => {
@@ -138,7 +134,7 @@ describe('BatchingProducer and BatchConsumer', () => {
       );
       expect(isKafkaError(failed, 'KAFKA.SEND_FAILED')).toBe(true);
       expect((failed as KafkaError).message).toMatch(/no-such-topic/);
-      expect(await metric(registry, 'weir_kafka_producer_send_errors_total')).toBe(1);
+      expect(await metricValue(registry, 'weir_kafka_producer_send_errors_total')).toBe(1);
 
       await producer.send(telemetryRawV1, sample(2));
       await expect(producer.flush()).resolves.toBeUndefined();

@@ -1,6 +1,6 @@
 import { telemetryRawV1, topicName } from '@weir/contracts';
 import { Registry, type Logger } from '@weir/observability';
-import { uniqueTopicPrefix, waitFor } from '@weir/testing';
+import { metricValue, uniqueTopicPrefix, waitFor } from '@weir/testing';
 import type { Admin, Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BatchConsumer, BatchingProducer, ensureTopics } from '@weir/kafka';
@@ -73,7 +73,7 @@ describe('BatchConsumer retries and stop', () => {
     // ... then handled once: nothing lost, nothing twice.
     expect(handledSeqs).toHaveLength(600);
     expect(new Set(handledSeqs).size).toBe(600);
-    const retries = (await registry.getSingleMetric('weir_kafka_consumer_retries_total')!.get()).values.reduce((s, v) => s + v.value, 0);
+    const retries = await metricValue(registry, 'weir_kafka_consumer_retries_total');
     expect(retries).toBe(2);
     expect(await committedOffsets(admin, group, topic)).toEqual(await endOffsets(admin, topic));
 

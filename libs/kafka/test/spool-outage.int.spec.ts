@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { telemetryRawV1, topicName, type TelemetryRawV1 } from '@weir/contracts';
 import { createLogger, Registry } from '@weir/observability';
-import { canControlServers, startKafka, uniqueTopicPrefix, waitFor, type TestKafka } from '@weir/testing';
+import { canControlServers, metricValue, startKafka, uniqueTopicPrefix, waitFor, type TestKafka } from '@weir/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BatchingProducer, createKafkaClient, ensureTopics, kafkaSettingsSchema, StoreAndForwardProducer } from '@weir/kafka';
 import { readAll, sample } from './helpers';
@@ -91,7 +91,7 @@ describe.runIf(canControlServers)('StoreAndForwardProducer through a Kafka outag
     expect(duringOutage!.bufferedRecords).toBeGreaterThan(40_000);
     expect(duringOutage!.lastError).toBeDefined();
     expect(duringOutage!.oldestBufferedAt).toBeInstanceOf(Date);
-    const errors = (await registry.getSingleMetric('weir_spool_forward_errors_total')!.get()).values.reduce((s, v) => s + v.value, 0);
+    const errors = await metricValue(registry, 'weir_spool_forward_errors_total');
     expect(errors).toBeGreaterThan(0);
 
     const readerAdmin = kafka.admin();

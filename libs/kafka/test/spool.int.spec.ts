@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { telemetryRawV1, topicName, type TelemetryRawV1 } from '@weir/contracts';
 import { Registry, type Logger } from '@weir/observability';
-import { uniqueTopicPrefix, waitFor } from '@weir/testing';
+import { metricValue, uniqueTopicPrefix, waitFor } from '@weir/testing';
 import type { Admin, Kafka } from 'kafkajs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BatchingProducer, ensureTopics, isSpoolError, StoreAndForwardProducer, type FsyncMode, type SpoolDrop } from '@weir/kafka';
@@ -27,10 +27,6 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function metric(registry: Registry, name: string): Promise<number> {
-  const m = await registry.getSingleMetric(name)?.get();
-  return (m?.values ?? []).reduce((s, v) => s + v.value, 0);
-}
 
 /** What a topic holds, decoded: sequence numbers in partition order, duplicates and per-key order violations. */
 function inspect(messages: ReadMessage[]): { seqs: number[]; distinct: number; duplicates: number; outOfOrder: number; outOfOrderFirstSeen: number } {
@@ -88,10 +84,10 @@ describe('StoreAndForwardProducer', () => {
       // Trimmed down to the segment being written (trimming follows the acknowledgement).
       await waitFor(() => (spool.stats().diskBytes <= segmentBytes ? true : undefined), { what: `the log to be trimmed (${spool.stats().diskBytes} bytes)` });
       expect(spool.getState('next')).toBe(N);
-      expect(await metric(registry, 'weir_spool_appended_records_total')).toBe(N);
-      expect(await metric(registry, 'weir_spool_forwarded_records_total')).toBe(N);
-      expect(await metric(registry, 'weir_spool_forward_errors_total')).toBe(0);
-      expect(await metric(registry, 'weir_spool_buffered_records')).toBe(0);
+      expect(await metricValue(registry, 'weir_spool_appended_records_total')).toBe(N);
+      expect(await metricValue(registry, 'weir_spool_forwarded_records_total')).toBe(N);
+      expect(await metricValue(registry, 'weir_spool_forward_errors_total')).toBe(0);
+      expect(await metricValue(registry, 'weir_spool_buffered_records')).toBe(0);
       expect(await registry.getSingleMetricAsString('weir_spool_fsync_duration_seconds')).toMatch(/weir_spool_fsync_duration_seconds_count\{spool="main"\} [1-9]/);
       expect(await spool.healthCheck().check()).toMatchObject({ ok: true });
     } finally {
@@ -237,7 +233,7 @@ describe('StoreAndForwardProducer', () => {
     const dropped = drops.reduce((s, d) => s + d.records, 0);
     expect(dropped).toBeGreaterThan(0);
     expect(spool.stats().droppedRecords).toBe(dropped);
-    expect(await metric(registry, 'weir_spool_dropped_records_total')).toBe(dropped);
+    expect(await metricValue(registry, 'weir_spool_dropped_records_total')).toBe(dropped);
     // Drops are contiguous, oldest first, and each says when its records were appended.
     expect(drops[0]!.fromLsn).toBe(1);
     for (let i = 1; i < drops.length; i++) expect(drops[i]!.fromLsn).toBe(drops[i - 1]!.toLsn + 1);
@@ -291,7 +287,7 @@ describe('StoreAndForwardProducer', () => {
     try {
       // The state is that of the last whole frame: the connector carries on from 900, reusing nothing that was sent.
       expect(second.getState('next')).toBe(900);
-      expect(await metric(registry, 'weir_spool_recovery_discarded_bytes_total')).toBeGreaterThan(700);
+      expect(await metricValue(registry, 'weir_spool_recovery_discarded_bytes_total')).toBeGreaterThan(700);
       const next = second.getState('next') as number;
       await second.appendMany(telemetryRawV1, range(next, next + 100).map((s) => sample(s, 20)), { state: { next: next + 100 } });
       await second.flush();

@@ -1,3 +1,5 @@
 export * from './containers';
 export * from './fixtures';
 export * from './ports';
+export * from './observe';
+export * from './temp-dirs';

@@ -1,8 +1,8 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { uniqueTopicPrefix } from '@weir/testing';
+import { metricValue, removeTempDirs, tempDir, uniqueTopicPrefix } from '@weir/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { latestByKey, metricValue, readTopic, removeTempDirs, startService, tempDir, testKafka, type TestService } from './helpers';
+import { latestByKey, readTopic, startService, testKafka, type TestService } from './helpers';
 
 /**
  * The file adapter (plants without SAP) and the shift calendar, against the

@@ -1,44 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { createKafkaClient, kafkaSettingsSchema } from '@weir/kafka';
-import { createLogger, createMetricsRegistry, HealthRegistry, type Logger, type Registry } from '@weir/observability';
-import { uniqueSuffix, waitFor } from '@weir/testing';
+import { createMetricsRegistry, HealthRegistry, type Registry } from '@weir/observability';
+import { capturingLogger, uniqueSuffix, waitFor } from '@weir/testing';
 import type { Admin, Kafka } from 'kafkajs';
 import { inject } from 'vitest';
 import { erpSyncSettingsSchema, type ErpSyncSettingsInput } from '../src/config';
 import { startErpSync, type ErpSync } from '../src/erp-sync';
 
-const dirs: string[] = [];
-
-/** A fresh folder, removed by `removeTempDirs`. */
-export function tempDir(label: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `weir-erp-${label}-`));
-  dirs.push(dir);
-  return dir;
-}
-
-/** Removes the folders made by `tempDir`. */
-export function removeTempDirs(): void {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-}
-
-/** A logger whose JSON lines are kept for assertions (and printed at WEIR_TEST_LOG_LEVEL). */
-export function capturingLogger(): { logger: Logger; lines: Record<string, unknown>[] } {
-  const lines: Record<string, unknown>[] = [];
-  const echo = process.env['WEIR_TEST_LOG_LEVEL'];
-  const destination = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) {
-        lines.push(JSON.parse(line) as Record<string, unknown>);
-        if (echo) process.stderr.write(`${line}\n`);
-      }
-      cb();
-    },
-  });
-  return { logger: createLogger({ service: 'erp-sync-test', level: 'info', destination }), lines };
-}
 
 /** A running erp-sync for a test, with what it logged and its metrics. */
 export interface TestService {
@@ -52,7 +19,7 @@ export interface TestService {
 export async function startService(input: Omit<ErpSyncSettingsInput, 'kafka'> & { topicPrefix: string }, options: { now?: () => Date } = {}): Promise<TestService> {
   const { topicPrefix, ...rest } = input;
   const settings = erpSyncSettingsSchema.parse({ ...rest, kafka: { brokers: inject('kafkaBrokers'), clientId: `erp-sync-test-${uniqueSuffix()}`, topicPrefix } });
-  const { logger, lines } = capturingLogger();
+  const { logger, lines } = capturingLogger('erp-sync-test');
   const metrics = createMetricsRegistry('erp-sync', { defaultMetrics: false });
   const health = new HealthRegistry();
   const sync = await startErpSync(settings, { logger, metrics, health, startPolling: false, ...(options.now ? { now: options.now } : {}) });
@@ -61,7 +28,7 @@ export async function startService(input: Omit<ErpSyncSettingsInput, 'kafka'> & 
 
 /** A client and a connected admin for reading topics back. */
 export async function testKafka(): Promise<{ kafka: Kafka; admin: Admin; close: () => Promise<void> }> {
-  const { logger } = capturingLogger();
+  const { logger } = capturingLogger('erp-sync-test');
   const kafka = createKafkaClient(kafkaSettingsSchema.parse({ brokers: inject('kafkaBrokers'), clientId: `erp-reader-${uniqueSuffix()}` }), logger);
   const admin = kafka.admin();
   await admin.connect();
@@ -111,14 +78,6 @@ export function latestByKey(messages: readonly TopicMessage[]): Map<string, Reco
   const latest = new Map<string, Record<string, unknown> | null>();
   for (const m of messages) latest.set(m.key, m.value);
   return latest;
-}
-
-/** The value of a counter or gauge with these labels, 0 when absent. */
-export async function metricValue(registry: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const metric = registry.getSingleMetric(name);
-  if (!metric) return 0;
-  const data = await metric.get();
-  return data.values.filter((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l)).reduce((sum, v) => sum + v.value, 0);
 }
 
 /** Messages of `after` that were not in `before` (what a poll appended), in partition/offset order. */

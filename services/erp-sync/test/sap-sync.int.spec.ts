@@ -1,7 +1,7 @@
-import { uniqueTopicPrefix } from '@weir/testing';
+import { metricValue, removeTempDirs, tempDir, uniqueTopicPrefix } from '@weir/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeSap, odataErrorBody } from './fake-sap-server';
-import { appended, latestByKey, metricValue, readTopic, removeTempDirs, startService, tempDir, testKafka, type TestService } from './helpers';
+import { appended, latestByKey, readTopic, startService, testKafka, type TestService } from './helpers';
 import { equipment, functionalLocation, maintenanceOrder, productionOrder } from './sap-fixtures';
 
 const FL = ['API_FUNCTIONALLOCATION', 'FunctionalLocation'] as const;

@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { freePort, uniqueTopicPrefix, waitFor } from '@weir/testing';
+import { freePort, removeTempDirs, tempDir, uniqueTopicPrefix, waitFor } from '@weir/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { FakeSap } from './fake-sap-server';
-import { latestByKey, readTopic, removeTempDirs, tempDir, testKafka } from './helpers';
+import { latestByKey, readTopic, testKafka } from './helpers';
 import { maintenanceOrder } from './sap-fixtures';
 
 const root = resolve(__dirname, '../../..');

@@ -1,8 +1,8 @@
 import { createWriteStream, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { uniqueTopicPrefix, waitFor } from '@weir/testing';
+import { removeTempDirs, tempDir, uniqueTopicPrefix, waitFor } from '@weir/testing';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { baseSettings, readTelemetry, removeTempDirs, scrape, spawnConnector, tempDir, type ChildConnector, type Reader } from './helpers';
+import { baseSettings, readTelemetry, scrape, spawnConnector, type ChildConnector, type Reader } from './helpers';
 
 const ROWS = 400_000;
 const TAGS = 50;

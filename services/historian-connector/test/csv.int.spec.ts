@@ -4,10 +4,10 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { gzipSync } from 'node:zlib';
 import { topicName, telemetryRawV1, type TelemetryRawV1 } from '@weir/contracts';
-import { uniqueTopicPrefix, waitFor } from '@weir/testing';
+import { metricValue, removeTempDirs, tempDir, uniqueTopicPrefix, waitFor } from '@weir/testing';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { baseSettings, metricValue, readTelemetry, removeTempDirs, startInProcess, tempDir, type InProcess } from './helpers';
+import { baseSettings, readTelemetry, startInProcess, type InProcess } from './helpers';
 
 const csvDefaults = { pollInterval: 200, settleTime: 0 };
 

@@ -1,28 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Writable } from 'node:stream';
 import { decode, telemetryRawV1, topicName, type TelemetryRawV1 } from '@weir/contracts';
-import { createLogger, createMetricsRegistry, HealthRegistry, type Registry } from '@weir/observability';
-import { freePort, waitFor } from '@weir/testing';
+import { createMetricsRegistry, HealthRegistry, type Registry } from '@weir/observability';
+import { capturingLogger, freePort, waitFor } from '@weir/testing';
 import { Kafka, logLevel } from 'kafkajs';
 import { stringify } from 'yaml';
 import { historianSettingsSchema, startHistorianConnector, type HistorianSettingsInput, type RunningHistorianConnector } from '../src/index';
 
-const tempDirs: string[] = [];
-
-/** A fresh temp folder, removed by `removeTempDirs()`. */
-export function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `weir-hist-${prefix}-`));
-  tempDirs.push(dir);
-  return dir;
-}
-
-/** Deletes the temp folders made so far. */
-export function removeTempDirs(): void {
-  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-}
 
 /** Base settings: Kafka under a prefix, state in `stateDir`, quiet logs, fast retries and progress. */
 export function baseSettings(brokers: string[], prefix: string, stateDir: string): HistorianSettingsInput {
@@ -48,24 +33,11 @@ export interface InProcess {
 /** Starts the connector in this process. */
 export async function startInProcess(input: HistorianSettingsInput): Promise<InProcess> {
   const settings = historianSettingsSchema.parse(input);
-  const logs: Array<Record<string, unknown>> = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString().split('\n')) if (line.trim()) logs.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  const logger = createLogger({ service: 'historian-connector', level: settings.logLevel, destination });
+  const { logger, lines: logs } = capturingLogger('historian-connector', settings.logLevel);
   const metrics = createMetricsRegistry('historian-connector', { defaultMetrics: false });
   const health = new HealthRegistry();
   const connector = await startHistorianConnector({ settings, logger, metrics, health });
   return { connector, metrics, health, logs };
-}
-
-/** The sum of a metric's values (all label sets matching `labels`). */
-export async function metricValue(registry: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const m = await registry.getSingleMetric(name)?.get();
-  return (m?.values ?? []).filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x)).reduce((a, v) => a + v.value, 0);
 }
 
 /** The sum of a metric in a Prometheus text page (all label sets containing `labelText`). */

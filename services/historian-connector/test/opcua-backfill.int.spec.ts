@@ -1,9 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startPlantSimulator, type PlantSimulator } from '@weir/plant-simulator';
-import { freePort, uniqueTopicPrefix, waitFor } from '@weir/testing';
+import { freePort, removeTempDirs, tempDir, uniqueTopicPrefix, waitFor } from '@weir/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { baseSettings, readTelemetry, removeTempDirs, scrape, spawnConnector, tempDir, type ChildConnector, type Reader } from './helpers';
+import { baseSettings, readTelemetry, scrape, spawnConnector, type ChildConnector, type Reader } from './helpers';
 
 const HOUR = 3_600_000;
 const TAGS = 50;

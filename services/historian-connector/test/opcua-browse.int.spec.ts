@@ -2,9 +2,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TelemetryRawV1 } from '@weir/contracts';
 import { PLANT_NAMESPACE_URI, startPlantSimulator, type PlantSimulator } from '@weir/plant-simulator';
-import { freePort, uniqueTopicPrefix, waitFor } from '@weir/testing';
+import { freePort, metricValue, removeTempDirs, tempDir, uniqueTopicPrefix, waitFor } from '@weir/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { baseSettings, metricValue, readTelemetry, removeTempDirs, startInProcess, tempDir, type InProcess } from './helpers';
+import { baseSettings, readTelemetry, startInProcess, type InProcess } from './helpers';
 
 const MINUTE = 60_000;
 const LINE = 'Site01.Area01.Line01';

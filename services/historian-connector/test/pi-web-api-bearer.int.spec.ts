@@ -1,9 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TelemetryRawV1 } from '@weir/contracts';
-import { uniqueTopicPrefix, waitFor } from '@weir/testing';
+import { metricValue, removeTempDirs, tempDir, uniqueTopicPrefix, waitFor } from '@weir/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { baseSettings, metricValue, readTelemetry, removeTempDirs, startInProcess, tempDir } from './helpers';
+import { baseSettings, readTelemetry, startInProcess } from './helpers';
 
 const T0 = Date.UTC(2026, 3, 1, 0, 0, 0);
 const TOKEN = 'eyJhbGciOiJSUzI1NiJ9.weir-historian-test.c2lnbmF0dXJl';

@@ -5,10 +5,10 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { TelemetryRawV1 } from '@weir/contracts';
-import { uniqueTopicPrefix, waitFor } from '@weir/testing';
+import { metricValue, removeTempDirs, tempDir, uniqueTopicPrefix, waitFor } from '@weir/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { baseSettings, metricValue, readTelemetry, removeTempDirs, startInProcess, tempDir } from './helpers';
+import { baseSettings, readTelemetry, startInProcess } from './helpers';
 
 const T0 = Date.UTC(2026, 2, 1, 0, 0, 0);
 const iso = (ms: number): string => new Date(ms).toISOString().replace('.000Z', 'Z');

@@ -1,11 +1,11 @@
 import { connect as netConnect } from 'node:net';
 import { itSecurityEventsV1, topicName } from '@weir/contracts';
 import { createMetricsRegistry, HealthRegistry, type Registry } from '@weir/observability';
-import { canControlServers, startKafka, uniqueSuffix, uniqueTopicPrefix, waitFor, type TestKafka } from '@weir/testing';
+import { canControlServers, capturingLogger, metricValue, startKafka, type TestKafka, uniqueSuffix, uniqueTopicPrefix, waitFor } from '@weir/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { itEventsSettingsSchema } from '../src/config';
 import { startItEvents, type ItEvents } from '../src/it-events';
-import { capturingLogger, metricValue, run, TopicReader } from './test-support';
+import { run, TopicReader } from './test-support';
 
 const MAX_PENDING = 100;
 const SENT = 1000;
@@ -26,7 +26,7 @@ describe.skipIf(!canControlServers)('back-pressure while Kafka is down', () => {
       http: { enabled: false },
       maxPendingEvents: MAX_PENDING,
     });
-    const { logger } = capturingLogger();
+    const { logger } = capturingLogger('it-events-test');
     metrics = createMetricsRegistry('it-events', { defaultMetrics: false });
     service = await startItEvents(settings, { logger, metrics, health: new HealthRegistry() });
   });

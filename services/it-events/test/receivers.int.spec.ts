@@ -3,11 +3,11 @@ import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { itSecurityEventsV1, topicName } from '@weir/contracts';
 import { createMetricsRegistry, HealthRegistry, type Registry } from '@weir/observability';
-import { uniqueSuffix, uniqueTopicPrefix, waitFor } from '@weir/testing';
+import { capturingLogger, metricValue, removeTempDirs, tempDir, uniqueSuffix, uniqueTopicPrefix, waitFor } from '@weir/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { itEventsSettingsSchema } from '../src/config';
 import { startItEvents, type ItEvents } from '../src/it-events';
-import { capturingLogger, makeCertificates, metricValue, removeTempDirs, run, tempDir, TopicReader } from './test-support';
+import { makeCertificates, run, TopicReader } from './test-support';
 
 const LOGGER = '/usr/bin/logger';
 const TOKEN = 'test-token-0123456789abcdef';
@@ -33,7 +33,7 @@ describe('it-events receivers against real clients and a real Kafka', () => {
       },
       http: { port: 0, token: TOKEN },
     });
-    const { logger } = capturingLogger();
+    const { logger } = capturingLogger('it-events-test');
     metrics = createMetricsRegistry('it-events', { defaultMetrics: false });
     health = new HealthRegistry();
     service = await startItEvents(settings, { logger, metrics, health });

@@ -2,9 +2,9 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { itSecurityEventsV1, topicName } from '@weir/contracts';
-import { freePort, uniqueTopicPrefix, waitFor } from '@weir/testing';
+import { freePort, removeTempDirs, tempDir, uniqueTopicPrefix, waitFor } from '@weir/testing';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { removeTempDirs, run, tempDir, TopicReader } from './test-support';
+import { run, TopicReader } from './test-support';
 
 const root = resolve(__dirname, '../../..');
 const BURST = 200;

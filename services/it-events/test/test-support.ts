@@ -1,48 +1,16 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import type { ItSecurityEventV1 } from '@weir/contracts';
 import { createKafkaClient, kafkaSettingsSchema } from '@weir/kafka';
-import { createLogger, type Logger, type Registry } from '@weir/observability';
-import { uniqueSuffix, waitFor } from '@weir/testing';
+import { capturingLogger, uniqueSuffix, waitFor } from '@weir/testing';
 import type { Consumer } from 'kafkajs';
 import { inject } from 'vitest';
 
 /** Runs a program and resolves with its stdout; rejects with its stderr on failure. */
 export const run = promisify(execFile);
 
-const dirs: string[] = [];
-
-/** A fresh folder, removed by `removeTempDirs`. */
-export function tempDir(label: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `weir-it-events-${label}-`));
-  dirs.push(dir);
-  return dir;
-}
-
-/** Removes the folders made by `tempDir`. */
-export function removeTempDirs(): void {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-}
-
-/** A logger whose JSON lines are kept for assertions (and printed with WEIR_TEST_LOG_LEVEL set). */
-export function capturingLogger(): { logger: Logger; lines: Record<string, unknown>[] } {
-  const lines: Record<string, unknown>[] = [];
-  const echo = process.env['WEIR_TEST_LOG_LEVEL'];
-  const destination = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) {
-        lines.push(JSON.parse(line) as Record<string, unknown>);
-        if (echo) process.stderr.write(`${line}\n`);
-      }
-      cb();
-    },
-  });
-  return { logger: createLogger({ service: 'it-events-test', level: 'info', destination }), lines };
-}
 
 /** One message read back from Kafka. */
 export interface Received {
@@ -61,7 +29,7 @@ export class TopicReader {
   ) {}
 
   async start(): Promise<void> {
-    const { logger } = capturingLogger();
+    const { logger } = capturingLogger('it-events-test');
     const kafka = createKafkaClient(kafkaSettingsSchema.parse({ brokers: this.brokers, clientId: `it-events-reader-${uniqueSuffix()}` }), logger);
     const consumer = kafka.consumer({ groupId: `it-events-reader-${uniqueSuffix()}`, maxWaitTimeInMs: 100 });
     await consumer.connect();
@@ -82,14 +50,6 @@ export class TopicReader {
   async stop(): Promise<void> {
     await this.consumer?.disconnect();
   }
-}
-
-/** The value of a counter or gauge with these labels (summed over the others), 0 when absent. */
-export async function metricValue(registry: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const metric = registry.getSingleMetric(name);
-  if (!metric) return 0;
-  const data = await metric.get();
-  return data.values.filter((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l)).reduce((sum, v) => sum + v.value, 0);
 }
 
 /** A self-signed CA, a server certificate for 127.0.0.1 and a client certificate, made with openssl. */

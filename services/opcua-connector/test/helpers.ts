@@ -1,28 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { decode, otEventsV1, telemetryRawV1, topicName, type OtEventV1, type TelemetryRawV1 } from '@weir/contracts';
 import { createLogger, createMetricsRegistry, HealthRegistry, type Registry } from '@weir/observability';
 import { startPlantSimulator, type PlantSimulator, type PlantSimulatorOptions } from '@weir/plant-simulator';
-import { freePort, waitFor } from '@weir/testing';
+import { freePort, tempDir, waitFor } from '@weir/testing';
 import { Kafka, logLevel } from 'kafkajs';
 import { stringify } from 'yaml';
 import { connectorSettingsSchema, startConnector, type ConnectorSettingsInput, type RunningConnector } from '../src/index';
 
-const tempDirs: string[] = [];
-
-/** A fresh temp folder, removed by `removeTempDirs()`. */
-export function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `weir-${prefix}-`));
-  tempDirs.push(dir);
-  return dir;
-}
-
-/** Deletes the temp folders made so far. */
-export function removeTempDirs(): void {
-  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-}
 
 /** Test users of the simulator. */
 export const OPERATOR = { username: 'operator', password: 'operator-secret' };
@@ -76,12 +62,6 @@ export async function startInProcess(input: ConnectorSettingsInput): Promise<InP
   const health = new HealthRegistry();
   const connector = await startConnector({ settings, logger, metrics, health });
   return { connector, metrics, health };
-}
-
-/** The sum of a metric's values (all label sets). */
-export async function metricValue(registry: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const m = await registry.getSingleMetric(name)?.get();
-  return (m?.values ?? []).filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x)).reduce((a, v) => a + v.value, 0);
 }
 
 /** Everything on the connector's two topics under a prefix, read from the beginning. */

@@ -1,8 +1,8 @@
 import { PLANT_NAMESPACE_URI, type PlantSimulator } from '@weir/plant-simulator';
-import { uniqueTopicPrefix, waitFor } from '@weir/testing';
+import { metricValue, removeTempDirs, tempDir, uniqueTopicPrefix, waitFor } from '@weir/testing';
 import { DataType, ModelChangeStructureDataType, VariantArrayType, type UAObject } from 'node-opcua';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { collect, metricValue, removeTempDirs, settingsFor, startInProcess, startSim, tempDir } from './helpers';
+import { collect, settingsFor, startInProcess, startSim } from './helpers';
 
 const M1 = 'Site01.Area01.Line01.Machine01';
 

@@ -1,8 +1,8 @@
 import type { TelemetryRawV1 } from '@weir/contracts';
 import type { PlantSimulator } from '@weir/plant-simulator';
-import { uniqueTopicPrefix, waitFor } from '@weir/testing';
+import { metricValue, removeTempDirs, tempDir, uniqueTopicPrefix, waitFor } from '@weir/testing';
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
-import { checkSeries, collect, metricValue, removeTempDirs, seriesOf, settingsFor, startInProcess, startSim, tagIds, tempDir, type Collected, type InProcessConnector } from './helpers';
+import { checkSeries, collect, seriesOf, settingsFor, startInProcess, startSim, tagIds, type Collected, type InProcessConnector } from './helpers';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

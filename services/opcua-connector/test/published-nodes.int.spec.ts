@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import type { PlantSimulator } from '@weir/plant-simulator';
-import { uniqueTopicPrefix, waitFor } from '@weir/testing';
+import { metricValue, removeTempDirs, tempDir, uniqueTopicPrefix, waitFor } from '@weir/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { checkSeries, collect, metricValue, removeTempDirs, seriesOf, settingsFor, startInProcess, startSim, tagIds, tempDir, writePublishedNodes, type Collected, type InProcessConnector } from './helpers';
+import { checkSeries, collect, seriesOf, settingsFor, startInProcess, startSim, tagIds, writePublishedNodes, type Collected, type InProcessConnector } from './helpers';
 
 // Acceptance: 10,000 nodes from a publishednodes.json; every change the simulator makes arrives in Kafka
 // with the right value, status and timestamps.

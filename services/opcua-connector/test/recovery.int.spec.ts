@@ -1,8 +1,8 @@
 import type { TelemetryRawV1 } from '@weir/contracts';
 import { startPlantSimulator, type PlantSimulator, type PlantSimulatorOptions } from '@weir/plant-simulator';
-import { canControlServers, freePort, startKafka, uniqueTopicPrefix, waitFor, type TestKafka } from '@weir/testing';
+import { canControlServers, freePort, metricValue, removeTempDirs, startKafka, tempDir, type TestKafka, uniqueTopicPrefix, waitFor } from '@weir/testing';
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
-import { checkSeries, collect, metricValue, OPERATOR, readiness, removeTempDirs, seriesOf, settingsFor, spawnConnector, startInProcess, tagIds, tempDir, type ChildConnector, type Collected, type InProcessConnector } from './helpers';
+import { checkSeries, collect, OPERATOR, readiness, seriesOf, settingsFor, spawnConnector, startInProcess, tagIds, type ChildConnector, type Collected, type InProcessConnector } from './helpers';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

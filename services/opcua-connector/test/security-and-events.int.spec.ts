@@ -2,10 +2,10 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { openClientPki, isOpcuaError, type ReadOnlyConnection } from '@weir/opcua';
 import { connectClient, PLANT_NAMESPACE_URI, type PlantSimulator } from '@weir/plant-simulator';
-import { uniqueTopicPrefix, waitFor } from '@weir/testing';
+import { metricValue, removeTempDirs, tempDir, uniqueTopicPrefix, waitFor } from '@weir/testing';
 import { AddNodesRequest, AttributeIds, CallRequest, DataType, DeleteNodesRequest, HistoryUpdateRequest, WriteRequest, type ClientSession } from 'node-opcua';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { collect, metricValue, OPERATOR, removeTempDirs, settingsFor, startInProcess, startSim, tempDir, type Collected, type InProcessConnector } from './helpers';
+import { collect, OPERATOR, settingsFor, startInProcess, startSim, type Collected, type InProcessConnector } from './helpers';
 
 const M1 = 'Site01.Area01.Line01.Machine01';
 const APP_URI = 'urn:weir:opcua-connector:test';

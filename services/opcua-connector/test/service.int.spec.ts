@@ -2,10 +2,10 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { PlantSimulator } from '@weir/plant-simulator';
-import { freePort, uniqueTopicPrefix, waitFor } from '@weir/testing';
+import { freePort, removeTempDirs, tempDir, uniqueTopicPrefix, waitFor } from '@weir/testing';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { collect, removeTempDirs, startSim, tempDir, type Collected } from './helpers';
+import { collect, startSim, type Collected } from './helpers';
 
 const root = resolve(__dirname, '../../..');
 const M1 = 'Site01.Area01.Line01.Machine01';

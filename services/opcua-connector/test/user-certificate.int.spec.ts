@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { prepareClientIdentity, type PlantSimulator } from '@weir/plant-simulator';
-import { uniqueTopicPrefix, waitFor } from '@weir/testing';
+import { removeTempDirs, tempDir, uniqueTopicPrefix, waitFor } from '@weir/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { collect, removeTempDirs, settingsFor, startInProcess, startSim, tempDir, type Collected, type InProcessConnector } from './helpers';
+import { collect, settingsFor, startInProcess, startSim, type Collected, type InProcessConnector } from './helpers';
 
 const M1 = 'Site01.Area01.Line01.Machine01';
 

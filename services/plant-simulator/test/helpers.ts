@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   AttributeIds,
   ClientMonitoredItem,
@@ -14,7 +11,7 @@ import {
   type HistoryData,
   type Variant,
 } from 'node-opcua';
-import { freePort } from '@weir/testing';
+import { freePort, tempDir } from '@weir/testing';
 import { startPlantSimulator, type PlantSimulator, type PlantSimulatorOptions, type Sample } from '../src/index';
 
 /** Users every test simulator knows. */
@@ -23,19 +20,6 @@ export const USERS = [
   { username: 'engineer', password: 'engineer-secret' },
 ];
 
-const tempDirs: string[] = [];
-
-/** A fresh temp folder; `removeTempDirs()` deletes it. */
-export function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `weir-${prefix}-`));
-  tempDirs.push(dir);
-  return dir;
-}
-
-/** Deletes the temp folders made so far (call after the simulators using them stopped). */
-export function removeTempDirs(): void {
-  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-}
 
 /**
  * Starts a simulator on a free loopback port with a temp state folder, the test

@@ -1,8 +1,9 @@
+import { removeTempDirs, tempDir } from '@weir/testing';
 import { join } from 'node:path';
 import { AttributeIds, BrowseDirection, type ClientSession, type ReferenceDescription } from 'node-opcua';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectClient, tagCount, type ClientConnection, type PlantSimulator } from '../src/index';
-import { readHistory, startTestSimulator, tempDir, removeTempDirs } from './helpers';
+import { readHistory, startTestSimulator } from './helpers';
 
 // 2 sites x 2 areas x 5 lines x 10 machines = 200 machines x (12 standard + 38 extra) = 10,000 tags.
 const shape = { sites: 2, areasPerSite: 2, linesPerArea: 5, machinesPerLine: 10, extraTagsPerMachine: 38 };

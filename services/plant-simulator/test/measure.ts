@@ -6,9 +6,9 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { AttributeIds, ClientMonitoredItem, ClientSubscription, TimestampsToReturn } from 'node-opcua';
-import { freePort } from '@weir/testing';
+import { freePort, tempDir } from '@weir/testing';
 import { connectClient, startPlantSimulator } from '../src/index';
-import { readHistory, tempDir } from './helpers';
+import { readHistory } from './helpers';
 
 const mb = (n: number): number => Math.round(n / 1_048_576);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

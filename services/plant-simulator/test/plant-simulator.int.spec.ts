@@ -1,8 +1,9 @@
+import { removeTempDirs, tempDir } from '@weir/testing';
 import { join } from 'node:path';
 import { AttributeIds, BrowseDirection, DataType, NumericRange, type ClientSession, type NodeId, type ReferenceDescription, type StatusCode, type WriteValueOptions } from 'node-opcua';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectClient, PLANT_NAMESPACE_URI, prepareClientIdentity, SCENARIO_HMI_URI, startPlantSimulator, type ClientConnection, type ClientIdentity, type PlantSimulator } from '../src/index';
-import { readHistory, recordEvents, recordValues, startTestSimulator, tempDir, USERS, waitFor, removeTempDirs } from './helpers';
+import { readHistory, recordEvents, recordValues, startTestSimulator, USERS, waitFor } from './helpers';
 
 const M1 = 'Site01.Area01.Line01.Machine01';
 const M2 = 'Site01.Area01.Line01.Machine02';

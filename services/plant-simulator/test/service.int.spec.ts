@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { AttributeIds } from 'node-opcua';
-import { freePort } from '@weir/testing';
+import { freePort, removeTempDirs, tempDir } from '@weir/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { connectClient } from '../src/index';
-import { tempDir, waitFor, removeTempDirs } from './helpers';
+import { waitFor } from './helpers';
 
 const root = resolve(__dirname, '../../..');
 

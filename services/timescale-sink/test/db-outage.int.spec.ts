@@ -1,6 +1,6 @@
 import { telemetryEnrichedV1, type TelemetryEnrichedV1 } from '@weir/contracts';
 import type { HealthRegistry } from '@weir/observability';
-import { canControlServers, createTestDatabase, startTimescale, uniqueTopicPrefix, waitFor, type TestDatabase, type TestTimescale } from '@weir/testing';
+import { canControlServers, createTestDatabase, metricValue, startTimescale, uniqueTopicPrefix, waitFor, type TestDatabase, type TestTimescale } from '@weir/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { HEALTH } from '../src/common/tokens';
 import { sample, scalar, startSink, testKafka, testSettings, waitForCount, type RunningSink } from './helpers';
@@ -9,10 +9,6 @@ const OUTAGE_MS = 30_000;
 
 function nth(i: number): TelemetryEnrichedV1 {
   return sample({ sourceId: 'o-src', nodeId: `ns=2;s=O${i % 100}`, seq: i, sourceTime: new Date(Date.parse('2024-07-01T00:00:00Z') + i * 20).toISOString(), value: i % 500, dataType: 'Double' });
-}
-
-async function metricSum(sink: RunningSink, name: string): Promise<number> {
-  return (await sink.registry.getSingleMetric(name)!.get()).values.reduce((n, v) => n + v.value, 0);
 }
 
 describe.runIf(canControlServers)('database stopped for 30 s mid-stream', () => {
@@ -57,7 +53,7 @@ describe.runIf(canControlServers)('database stopped for 30 s mid-stream', () => 
       const during = await health.report('readiness');
       expect(during.checks['database']?.ok).toBe(false);
       expect(during.checks['database-writes']?.ok).toBe(false);
-      expect(await metricSum(sink, 'weir_sink_db_up')).toBe(0);
+      expect(await metricValue(sink.registry, 'weir_sink_db_up')).toBe(0);
       const left = OUTAGE_MS - (Date.now() - stoppedAt);
       if (left > 0) await new Promise((r) => setTimeout(r, left));
       await server.outage!.resume();
@@ -68,8 +64,8 @@ describe.runIf(canControlServers)('database stopped for 30 s mid-stream', () => 
       expect(await scalar(db.url, 'select count(distinct seq) from telemetry')).toBe(produced);
       expect(await scalar(db.url, 'select sum(seq) from telemetry')).toBe((produced * (produced - 1)) / 2);
       await waitFor(async () => ((await health.report('readiness')).status === 'ok' ? true : undefined), { timeoutMs: 30_000, what: 'readiness to come back' });
-      expect(await metricSum(sink, 'weir_sink_db_errors_total')).toBeGreaterThan(0);
-      expect(await metricSum(sink, 'weir_sink_db_up')).toBe(1);
+      expect(await metricValue(sink.registry, 'weir_sink_db_errors_total')).toBeGreaterThan(0);
+      expect(await metricValue(sink.registry, 'weir_sink_db_up')).toBe(1);
     } finally {
       await producer.close();
     }

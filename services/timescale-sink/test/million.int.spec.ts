@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { telemetryEnrichedV1, topicName, type TelemetryEnrichedV1 } from '@weir/contracts';
-import { createTestDatabase, uniqueTopicPrefix, type TestDatabase } from '@weir/testing';
+import { createTestDatabase, metricValue, uniqueTopicPrefix, type TestDatabase } from '@weir/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { SequenceGapDetector } from '../src/completeness/sequence-gap.detector';
 import { sample, scalar, startSink, testKafka, testSettings, waitForCommitted, waitForCount, withDb } from './helpers';
@@ -78,7 +78,7 @@ describe('1,000,000 samples through the sink', () => {
     sink = await startSink(settings);
     try {
       await waitForCommitted(kafka, group, topic, 600_000);
-      const deduplicated = (await sink.registry.getSingleMetric('weir_sink_rows_deduplicated_total')!.get()).values.reduce((n, v) => n + v.value, 0);
+      const deduplicated = await metricValue(sink.registry, 'weir_sink_rows_deduplicated_total');
       expect(deduplicated).toBe(TOTAL);
       // No holes in either source's sequence numbers.
       const detections = await sink.app.get(SequenceGapDetector).detectAll();
