@@ -3,3 +3,4 @@ export * from './fixtures';
 export * from './ports';
 export * from './observe';
 export * from './temp-dirs';
+export * from './service-process';

@@ -1,19 +1,14 @@
 import { itSecurityEventsV1, otEventsV1, type AlertV1 } from '@weir/contracts';
-import { freePort, uniqueTopicPrefix, waitFor } from '@weir/testing';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { freePort, killServiceProcesses, removeTempDirs, ServiceProcess, tempDir, uniqueTopicPrefix, waitFor } from '@weir/testing';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { ASSET_MAPPING, logon, readAlerts, testKafka, write } from './fixtures';
 
-const MAIN = resolve(__dirname, '../src/main.ts');
-const children: ChildProcess[] = [];
-const dirs: string[] = [];
-afterAll(() => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+afterAll(async () => {
+  await killServiceProcesses();
+  removeTempDirs();
 });
 
 const CUSTOM_RULE = `title: 'Remote \\ access | test = 1'
@@ -29,27 +24,15 @@ tags:
   - attack.t0836
 `;
 
-/** Starts the service's real entry point as a child process. */
-function startChild(configFile: string): { child: ChildProcess; stderr: () => string } {
-  let err = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
-    env: { ...process.env, WEIR_CONFIG_FILE: configFile },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  children.push(child);
-  return { child, stderr: () => err };
-}
-
-const exited = (c: ChildProcess): Promise<void> => (c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', () => r())));
+/** The service's real entry point as its own process. */
+const startChild = (configFile: string): ServiceProcess => new ServiceProcess({ main: 'services/correlator/src/main.ts', env: { WEIR_CONFIG_FILE: configFile } });
 
 describe('correlator restart', () => {
   it('a correlator killed (SIGKILL) in the middle of a temporal window still raises the alert after restart, once, and forwards CEF over TCP with escaping', async () => {
     const brokers = inject('kafkaBrokers');
     const prefix = uniqueTopicPrefix('corr-restart');
-    const stateDir = mkdtempSync(join(tmpdir(), 'correlator-state-'));
-    const rulesDir = mkdtempSync(join(tmpdir(), 'correlator-rules-'));
-    dirs.push(stateDir, rulesDir);
+    const stateDir = tempDir('correlator-state');
+    const rulesDir = tempDir('correlator-rules');
     writeFileSync(join(rulesDir, 'custom.yml'), CUSTOM_RULE);
     const lines: string[] = [];
     const server: Server = createServer((sock) => {
@@ -89,11 +72,9 @@ describe('correlator restart', () => {
           const cp = JSON.parse(readFileSync(checkpoint, 'utf8')) as { engine: { windows: Record<string, unknown> } };
           return cp.engine.windows['weir-ics-remote-access-then-ot-change-by-address'] ? true : undefined;
         },
-        { timeoutMs: 60_000, what: `the logon in the checkpoint (child stderr: ${first.stderr()})` },
+        { timeoutMs: 60_000, what: `the logon in the checkpoint (child output: ${first.output})` },
       );
-      first.child.kill('SIGKILL');
-      await exited(first.child);
-      expect(first.child.signalCode).toBe('SIGKILL');
+      expect(await first.stop('SIGKILL')).toEqual({ code: null, signal: 'SIGKILL' });
       // The second half arrives while the correlator is down.
       await producer.sendMany(otEventsV1, [write('2026-11-25T10:12:00Z', 'Capper1.SpeedSetpoint', '10.99.0.91', 'contractor9', 100, 140)]);
       const second = startChild(configFile);
@@ -102,12 +83,10 @@ describe('correlator restart', () => {
           const a = await readAlerts(kafka, prefix);
           return a.length >= 3 ? a : undefined;
         },
-        { timeoutMs: 90_000, intervalMs: 500, what: `three alerts (child stderr: ${second.stderr()})` },
+        { timeoutMs: 90_000, intervalMs: 500, what: `three alerts (child output: ${second.output})` },
       );
       await waitFor(() => (lines.length >= 3 ? true : undefined), { timeoutMs: 10_000, what: 'three CEF lines' });
-      second.child.kill('SIGTERM');
-      await exited(second.child);
-      expect(second.child.exitCode).toBe(0);
+      expect(await second.stop('SIGTERM'), second.output.slice(-2000)).toEqual({ code: 0, signal: null });
       const after = await readAlerts(kafka, prefix);
       const summary = (as: AlertV1[]) => as.map((a) => `${a.activity_id} ${a.finding_info.analytic!.uid}`).sort();
       expect(summary(after)).toEqual(['1 custom-contractor-write', '1 weir-ics-remote-access-then-ot-change-by-address', '1 weir-ics-write-without-work-order']);

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { telemetryEnrichedV1, topicName } from '@weir/contracts';
-import { uniqueTopicPrefix, waitFor } from '@weir/testing';
+import { removeTempDirs, uniqueTopicPrefix, waitFor } from '@weir/testing';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { EnricherProcess, removeTempDirs } from './enricher-process';
+import { EnricherProcess } from './enricher-process';
 import { checkBulkOutput, committedTotal, createTopics, produceBulk, publishScenarioContext, rawTopic, testGroupId, testKafka, waitForInputConsumed } from './helpers';
 
 const TOTAL = 500_000;

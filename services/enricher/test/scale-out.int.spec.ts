@@ -1,8 +1,8 @@
 import { telemetryEnrichedV1, topicName, type TelemetryEnrichedV1 } from '@weir/contracts';
-import { uniqueTopicPrefix, waitFor } from '@weir/testing';
+import { removeTempDirs, uniqueTopicPrefix, waitFor } from '@weir/testing';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import type { EnricherApplication } from '../src/enricher.application';
-import { EnricherProcess, removeTempDirs } from './enricher-process';
+import { EnricherProcess } from './enricher-process';
 import { checkBulkOutput, createTopics, produceBulk, publishScenarioContext, rawTopic, readToEnd, startEnricher, testGroupId, testKafka, testSettings, waitForInputConsumed } from './helpers';
 
 const N = 60_000;

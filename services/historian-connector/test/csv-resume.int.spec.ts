@@ -1,8 +1,8 @@
 import { createWriteStream, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { removeTempDirs, tempDir, uniqueTopicPrefix, waitFor } from '@weir/testing';
+import { removeTempDirs, scrapeMetric, type ServiceProcess, tempDir, uniqueTopicPrefix, waitFor } from '@weir/testing';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { baseSettings, readTelemetry, scrape, spawnConnector, type ChildConnector, type Reader } from './helpers';
+import { baseSettings, readTelemetry, spawnConnector, type Reader } from './helpers';
 
 const ROWS = 400_000;
 const TAGS = 50;
@@ -55,9 +55,9 @@ describe('CSV file resumed mid-file after SIGKILL (child process)', () => {
     const problems: string[] = [];
     let distinct = 0;
     let reader: Reader | undefined;
-    let first: ChildConnector | undefined;
-    let second: ChildConnector | undefined;
-    const progress = async (c: ChildConnector): Promise<number> => scrape(await c.metrics(), 'weir_historian_job_progress_ratio', 'job="resume.csv"');
+    let first: ServiceProcess | undefined;
+    let second: ServiceProcess | undefined;
+    const progress = (c: ServiceProcess): Promise<number> => c.metric('weir_historian_job_progress_ratio', { job: 'resume.csv' });
     try {
       first = await spawnConnector(settings, stateDir);
       reader = await readTelemetry(
@@ -83,30 +83,28 @@ describe('CSV file resumed mid-file after SIGKILL (child process)', () => {
       );
       // Kill it once part of the file is durable, well before the end. (Generous timeouts: nothing here measures time.)
       await waitFor(async () => ((await progress(first!)) > 0.25 ? true : undefined), { timeoutMs: 300_000, intervalMs: 100, what: 'a quarter of the file read' });
-      first.process.kill('SIGKILL');
-      await first.exited;
+      await first.stop('SIGKILL');
       expect(distinct).toBeLessThan(ROWS);
 
       second = await spawnConnector(settings, stateDir);
-      await waitFor(async () => (scrape(await second!.metrics(), 'weir_historian_files_total', 'source="csv-resume"') >= 1 ? true : undefined), { timeoutMs: 600_000, intervalMs: 250, what: 'the file to be finished' });
-      const secondPage = await second.metrics();
+      await waitFor(async () => ((await second!.metric('weir_historian_files_total', { source: 'csv-resume' })) >= 1 ? true : undefined), { timeoutMs: 600_000, intervalMs: 250, what: 'the file to be finished' });
+      const secondPage = (await second.get('/metrics')).body;
       await waitFor(() => (distinct >= ROWS ? true : undefined), { timeoutMs: 300_000, intervalMs: 250, what: `all ${ROWS} rows in Kafka (have ${distinct})` });
 
       // The second run resumed after the last durable line of the first: it read only the rest of the file.
-      const readBySecond = scrape(secondPage, 'weir_historian_job_rows_total', 'job="resume.csv"');
+      const readBySecond = scrapeMetric(secondPage, 'weir_historian_job_rows_total', { job: 'resume.csv' });
       expect(readBySecond).toBeGreaterThan(0);
       expect(readBySecond).toBeLessThan(ROWS);
-      expect(scrape(secondPage, 'weir_historian_files_total', 'outcome="ok"')).toBe(1);
-      expect(scrape(secondPage, 'weir_historian_bad_input_total', 'source="csv-resume"')).toBe(0);
+      expect(scrapeMetric(secondPage, 'weir_historian_files_total', { outcome: 'ok' })).toBe(1);
+      expect(scrapeMetric(secondPage, 'weir_historian_bad_input_total', { source: 'csv-resume' })).toBe(0);
 
-      second.process.kill('SIGTERM');
-      expect(await second.exited).toBe(0);
+      expect(await second.stop('SIGTERM')).toEqual({ code: 0, signal: null });
     } catch (err) {
-      process.stderr.write(`first:\n${first?.output().slice(-3000) ?? ''}\nsecond:\n${second?.output().slice(-6000) ?? ''}\n`);
+      process.stderr.write(`first:\n${first?.output.slice(-3000) ?? ''}\nsecond:\n${second?.output.slice(-6000) ?? ''}\n`);
       throw err;
     } finally {
-      first?.process.kill('SIGKILL');
-      second?.process.kill('SIGKILL');
+      await first?.stop('SIGKILL');
+      await second?.stop('SIGKILL');
       await reader?.stop();
     }
 

@@ -1,9 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startPlantSimulator, type PlantSimulator } from '@weir/plant-simulator';
-import { freePort, removeTempDirs, tempDir, uniqueTopicPrefix, waitFor } from '@weir/testing';
+import { freePort, removeTempDirs, type ServiceProcess, tempDir, uniqueTopicPrefix, waitFor } from '@weir/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { baseSettings, readTelemetry, scrape, spawnConnector, type ChildConnector, type Reader } from './helpers';
+import { baseSettings, readTelemetry, spawnConnector, type Reader } from './helpers';
 
 const HOUR = 3_600_000;
 const TAGS = 50;
@@ -84,8 +84,8 @@ describe('OPC UA Historical Access backfill (child process, SIGKILL mid-backfill
     let minLiveSeq = Number.POSITIVE_INFINITY;
 
     let reader: Reader | undefined;
-    let first: ChildConnector | undefined;
-    let second: ChildConnector | undefined;
+    let first: ServiceProcess | undefined;
+    let second: ServiceProcess | undefined;
     try {
       first = await spawnConnector(settings, stateDir);
       reader = await readTelemetry(
@@ -120,35 +120,33 @@ describe('OPC UA Historical Access backfill (child process, SIGKILL mid-backfill
       );
       // Kill it once a good part of the backfill is durable and partly in Kafka.
       // (Timeouts are generous: the shared 2-core machine can be loaded many times over; nothing here measures time.)
-      await waitFor(async () => (scrape(await first!.metrics(), 'weir_historian_job_progress_ratio', 'job="six-hours"') > 0.25 ? true : undefined), { timeoutMs: 600_000, intervalMs: 250, what: 'the backfill to pass a quarter' });
-      first.process.kill('SIGKILL');
-      await first.exited;
+      await waitFor(async () => ((await first!.metric('weir_historian_job_progress_ratio', { job: 'six-hours' })) > 0.25 ? true : undefined), { timeoutMs: 600_000, intervalMs: 250, what: 'the backfill to pass a quarter' });
+      await first.stop('SIGKILL');
       const beforeRestart = inRange;
       expect(beforeRestart).toBeLessThan(expectedCount);
 
       second = await spawnConnector(settings, stateDir);
-      await waitFor(async () => (scrape(await second!.metrics(), 'weir_historian_job_progress_ratio', 'job="six-hours"') === 1 ? true : undefined), { timeoutMs: 900_000, what: 'the backfill job to finish' });
+      await waitFor(async () => ((await second!.metric('weir_historian_job_progress_ratio', { job: 'six-hours' })) === 1 ? true : undefined), { timeoutMs: 900_000, what: 'the backfill job to finish' });
       await waitFor(() => (inRange >= expectedCount ? true : undefined), { timeoutMs: 600_000, intervalMs: 500, what: `all ${expectedCount} values in Kafka (have ${inRange})` });
       // Live reading went on meanwhile, ahead of the backfill.
       await waitFor(() => (live > 0 ? true : undefined), { timeoutMs: 30_000, what: 'live samples' });
 
       const ready = await waitFor(
         async () => {
-          const r = (await (await fetch(`http://127.0.0.1:${second!.opsPort}/health/ready`)).json()) as { status: string; checks: Record<string, { ok: boolean; detail?: string }> };
+          const r = await second!.health('ready');
           return r.status === 'ok' ? r : undefined;
         },
         { timeoutMs: 30_000, what: 'readiness' },
-      ).catch(async () => (await fetch(`http://127.0.0.1:${second!.opsPort}/health/ready`)).json());
+      ).catch(() => second!.health('ready'));
       expect(ready).toMatchObject({ status: 'ok' });
 
-      second.process.kill('SIGTERM');
-      expect(await second.exited).toBe(0);
+      expect(await second.stop('SIGTERM')).toEqual({ code: 0, signal: null });
     } catch (err) {
-      process.stderr.write(`first:\n${first?.output().slice(-3000) ?? ''}\nsecond:\n${second?.output().slice(-6000) ?? ''}\n`);
+      process.stderr.write(`first:\n${first?.output.slice(-3000) ?? ''}\nsecond:\n${second?.output.slice(-6000) ?? ''}\n`);
       throw err;
     } finally {
-      first?.process.kill('SIGKILL');
-      second?.process.kill('SIGKILL');
+      await first?.stop('SIGKILL');
+      await second?.stop('SIGKILL');
       await reader?.stop();
     }
 

@@ -1,14 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { decode, otEventsV1, telemetryRawV1, topicName, type OtEventV1, type TelemetryRawV1 } from '@weir/contracts';
 import { createLogger, createMetricsRegistry, HealthRegistry, type Registry } from '@weir/observability';
 import { startPlantSimulator, type PlantSimulator, type PlantSimulatorOptions } from '@weir/plant-simulator';
-import { freePort, tempDir, waitFor } from '@weir/testing';
+import { freePort, ServiceProcess, tempDir, waitFor } from '@weir/testing';
 import { Kafka, logLevel } from 'kafkajs';
 import { stringify } from 'yaml';
 import { connectorSettingsSchema, startConnector, type ConnectorSettingsInput, type RunningConnector } from '../src/index';
-
 
 /** Test users of the simulator. */
 export const OPERATOR = { username: 'operator', password: 'operator-secret' };
@@ -153,47 +151,12 @@ export function writePublishedNodes(file: string, endpointUrl: string, nodeIds: 
   writeFileSync(file, JSON.stringify([entry], null, 1));
 }
 
-/** The connector as a child process (`tsx src/main.ts`) with a YAML settings file; for kill tests. */
-export interface ChildConnector {
-  process: ChildProcess;
-  opsPort: number;
-  /** Resolves when the process has exited. */
-  exited: Promise<number | null>;
-  output(): string;
-}
-
-/** Starts the connector as a child process and waits until its health endpoint answers. */
-export async function spawnConnector(settings: ConnectorSettingsInput, dir: string): Promise<ChildConnector> {
+/** Starts the connector as its own process with a YAML settings file, and waits until it serves /health/live. */
+export async function spawnConnector(settings: ConnectorSettingsInput, dir: string): Promise<ServiceProcess> {
   const opsPort = await freePort();
   const file = join(dir, 'connector.yaml');
   writeFileSync(file, stringify({ ...settings, opsPort }));
-  const root = resolve(__dirname, '../../..');
-  const child = spawn(process.execPath, ['--import', 'tsx', resolve(root, 'services/opcua-connector/src/main.ts')], {
-    cwd: root,
-    env: { ...process.env, WEIR_CONFIG_FILE: file, NODE_OPTIONS: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  await waitFor(
-    async () => {
-      if (child.exitCode !== null) throw new Error(`connector exited with ${child.exitCode}: ${out.slice(-2000)}`);
-      try {
-        const res = await fetch(`http://127.0.0.1:${opsPort}/health/live`);
-        return res.ok ? true : undefined;
-      } catch {
-        return undefined;
-      }
-    },
-    { timeoutMs: 60_000, what: 'the connector process to serve /health/live' },
-  );
-  return { process: child, opsPort, exited, output: () => out };
-}
-
-/** Reads /health/ready of a child connector. */
-export async function readiness(port: number): Promise<{ status: string; checks: Record<string, { ok: boolean; detail?: string }> }> {
-  const res = await fetch(`http://127.0.0.1:${port}/health/ready`);
-  return (await res.json()) as { status: string; checks: Record<string, { ok: boolean; detail?: string }> };
+  const child = new ServiceProcess({ main: 'services/opcua-connector/src/main.ts', opsPort, env: { WEIR_CONFIG_FILE: file } });
+  await child.waitUntil('live', 60_000);
+  return child;
 }

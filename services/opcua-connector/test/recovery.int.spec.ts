@@ -1,8 +1,8 @@
 import type { TelemetryRawV1 } from '@weir/contracts';
 import { startPlantSimulator, type PlantSimulator, type PlantSimulatorOptions } from '@weir/plant-simulator';
-import { canControlServers, freePort, metricValue, removeTempDirs, startKafka, tempDir, type TestKafka, uniqueTopicPrefix, waitFor } from '@weir/testing';
+import { canControlServers, freePort, metricValue, removeTempDirs, type ServiceProcess, startKafka, tempDir, type TestKafka, uniqueTopicPrefix, waitFor } from '@weir/testing';
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
-import { checkSeries, collect, OPERATOR, readiness, seriesOf, settingsFor, spawnConnector, startInProcess, tagIds, type ChildConnector, type Collected, type InProcessConnector } from './helpers';
+import { checkSeries, collect, OPERATOR, seriesOf, settingsFor, spawnConnector, startInProcess, tagIds, type Collected, type InProcessConnector } from './helpers';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -35,14 +35,14 @@ describe('opcua-connector: recovery', () => {
   const brokers = inject('kafkaBrokers');
   let sim: PlantSimulator | undefined;
   let running: InProcessConnector | undefined;
-  let child: ChildConnector | undefined;
+  let child: ServiceProcess | undefined;
   let reader: Collected | undefined;
   let kafka: TestKafka | undefined;
 
   afterEach(async () => {
     await running?.connector.stop();
     running = undefined;
-    child?.process.kill('SIGKILL');
+    await child?.stop('SIGKILL');
     child = undefined;
     await reader?.stop();
     reader = undefined;
@@ -124,12 +124,11 @@ describe('opcua-connector: recovery', () => {
     const settings = settingsFor({ brokers, prefix, stateDir: dir, sim, sources: [yamlSource(sim)] });
     child = await spawnConnector(settings, dir);
     reader = await collect(brokers, prefix);
-    await waitFor(async () => ((await readiness(child!.opsPort)).status === 'ok' ? true : undefined), { timeoutMs: 60_000, what: 'the connector process to be ready' });
+    await child.waitUntil('ready', 60_000);
     await waitFor(() => (reader!.samples.length > 100 ? true : undefined), { timeoutMs: 30_000, what: 'samples from the first process' });
     await sleep(1500);
 
-    child.process.kill('SIGKILL');
-    expect(await child.exited).toBe(null);
+    expect(await child.stop('SIGKILL')).toEqual({ code: null, signal: 'SIGKILL' });
     const beforeKill = reader.samples.length;
     await sleep(4000);
     child = await spawnConnector(settings, dir);
@@ -137,8 +136,7 @@ describe('opcua-connector: recovery', () => {
     await waitFor(() => (reader!.samples.length > beforeKill + 100 ? true : undefined), { timeoutMs: 30_000, what: 'samples from the second process' });
     await sleep(3000);
     const until = Date.now() - 3000;
-    child.process.kill('SIGTERM');
-    expect(await child.exited).toBe(0);
+    expect(await child.stop('SIGTERM')).toEqual({ code: 0, signal: null });
     child = undefined;
     // Everything is in Kafka once the count stops moving (the process flushed its spool before exiting).
     let last = -1;

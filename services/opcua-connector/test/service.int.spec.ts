@@ -1,13 +1,11 @@
-import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { PlantSimulator } from '@weir/plant-simulator';
-import { freePort, removeTempDirs, tempDir, uniqueTopicPrefix, waitFor } from '@weir/testing';
+import { type Exit, freePort, removeTempDirs, ServiceProcess, tempDir, uniqueTopicPrefix, waitFor } from '@weir/testing';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { collect, startSim, type Collected } from './helpers';
 
-const root = resolve(__dirname, '../../..');
 const M1 = 'Site01.Area01.Line01.Machine01';
 
 /** The TCP sockets a process listens on, as `address:port`, from /proc (its socket fds matched against the LISTEN table). */
@@ -67,12 +65,10 @@ describe('the opcua-connector service', () => {
         sources: [{ id: 'plant', endpointUrl: sim.endpointUrl, securityMode: 'None', securityPolicy: 'None', defaults: { publishingInterval: '500ms' }, nodes }],
       }),
     );
-    const child = spawn(process.execPath, ['--import', 'tsx', 'services/opcua-connector/src/main.ts'], {
-      cwd: root,
-      // NODE_OPTIONS cleared: a tsx parent would pass its signal-relaying preflight down to the child.
+    const child = new ServiceProcess({
+      main: 'services/opcua-connector/src/main.ts',
+      opsPort,
       env: {
-        ...process.env,
-        NODE_OPTIONS: '',
         WEIR_CONFIG_FILE: configFile,
         WEIR_KAFKA__BROKERS: brokers.join(','),
         WEIR_KAFKA__TOPIC_PREFIX: prefix,
@@ -80,17 +76,12 @@ describe('the opcua-connector service', () => {
         WEIR_OPS_PORT: String(opsPort),
         WEIR_LOG_LEVEL: 'info',
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    const exited = new Promise<string>((r) => child.on('exit', (code, signal) => r(`${code ?? signal}`)));
     const ops = `http://127.0.0.1:${opsPort}`;
+    let exit: Promise<Exit> | undefined;
     try {
-      await waitFor(() => (output.includes('health and metrics listening') ? true : undefined), { timeoutMs: 60_000, what: `service start (output so far: ${output.slice(-1000)})` });
-      await waitFor(async () => ((await fetch(`${ops}/health/ready`)).status === 200 ? true : undefined), { timeoutMs: 60_000, what: 'readiness' });
-      const ready = (await (await fetch(`${ops}/health/ready`)).json()) as { checks: Record<string, { ok: boolean; detail?: string }> };
+      await child.waitUntil('ready', 120_000);
+      const ready = await child.health('ready');
       expect(ready.checks['opcua:plant']).toEqual({ ok: true, detail: '4 items monitored' });
       expect(Object.keys(ready.checks).sort()).toEqual(['kafka-topics', 'opcua:plant', 'spool-opcua', 'spool-opcua-log']);
       expect((await fetch(`${ops}/health/live`)).status).toBe(200);
@@ -108,31 +99,28 @@ describe('the opcua-connector service', () => {
       const connected = await waitFor(() => reader!.events.find((e) => e.type === 'connector.connected'), { timeoutMs: 30_000, what: 'the connection event' });
       expect(connected).toMatchObject({ sourceId: 'plant', kind: 'connection' });
 
-      const metrics = await (await fetch(`${ops}/metrics`)).text();
+      const metrics = (await child.get('/metrics')).body;
       expect(metrics).toMatch(/^weir_opcua_monitored_items\{source="plant",state="ok",service="opcua-connector"\} 4$/m);
       expect(metrics).toMatch(/^weir_opcua_connected\{source="plant",service="opcua-connector"\} 1$/m);
       expect(Number(/^weir_opcua_notifications_total\{source="plant",service="opcua-connector"\} (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThan(0);
       expect(metrics).toMatch(/^weir_opcua_spool_bytes\{service="opcua-connector"\} \d+/m);
 
       // Unidirectional: the only listening socket is the ops port on loopback (OPC UA and Kafka are outbound).
-      expect(listeningSockets(child.pid!)).toEqual([`127.0.0.1:${opsPort}`]);
+      expect(listeningSockets(child.child.pid!)).toEqual([`127.0.0.1:${opsPort}`]);
     } finally {
-      child.kill('SIGTERM');
+      exit = child.stop('SIGTERM');
     }
-    expect(await exited).toBe('0');
-    expect(output).toContain('shutting down');
+    expect(await exit, child.output.slice(-2000)).toEqual({ code: 0, signal: null });
+    expect(child.output).toContain('shutting down');
   });
 
   it('refuses bad settings with exit code 2, naming each bad key and where it came from, before opening anything', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'services/opcua-connector/src/main.ts'], {
-      cwd: root,
-      env: { ...process.env, NODE_OPTIONS: '', WEIR_CONFIG_FILE: '', WEIR_KAFKA__BROKERS: brokers.join(','), WEIR_OPS_PORT: 'eighty', WEIR_SPOOL__MAX_BYTES: '10' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const child = new ServiceProcess({
+      main: 'services/opcua-connector/src/main.ts',
+      env: { WEIR_CONFIG_FILE: '', WEIR_KAFKA__BROKERS: brokers.join(','), WEIR_OPS_PORT: 'eighty', WEIR_SPOOL__MAX_BYTES: '10' },
     });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    const { code } = await child.exited;
+    const output = child.output;
     expect(code, output).toBe(2);
     expect(output).toMatch(/opsPort \(from env WEIR_OPS_PORT\)/);
     expect(output).toMatch(/spool\.maxBytes \(from env WEIR_SPOOL__MAX_BYTES\)/);

@@ -1,11 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
 import { telemetryEnrichedV1, topicName, type TelemetryEnrichedV1 } from '@weir/contracts';
-import { createTestDatabase, uniqueTopicPrefix, waitFor, type TestDatabase } from '@weir/testing';
+import { createTestDatabase, type Exit, killServiceProcesses, ServiceProcess, uniqueTopicPrefix, waitFor, type TestDatabase } from '@weir/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sample, scalar, testKafka, waitForCommitted, waitForCount } from './helpers';
 
-const repoRoot = resolve(__dirname, '..', '..', '..');
 const TOTAL = 300_000;
 const APP = 'weir-sink-kill-test';
 
@@ -14,23 +11,23 @@ function nth(i: number): TelemetryEnrichedV1 {
 }
 
 let db: TestDatabase;
-const children: ChildProcess[] = [];
 
 beforeAll(async () => {
   db = await createTestDatabase(inject('databaseUrl'), 'weir_sink_kill');
 });
 afterAll(async () => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  await killServiceProcesses();
   await db?.drop();
 });
 
-/** The sink as its own process, from source, configured through the environment like in production. */
-function startProcess(prefix: string): ChildProcess {
-  const child = spawn(resolve(repoRoot, 'node_modules/.bin/tsx'), ['services/timescale-sink/src/main.ts'], {
-    cwd: repoRoot,
-    stdio: ['ignore', 'ignore', 'pipe'],
+/**
+ * The sink as its own process, from source, configured through the environment like in production;
+ * SIGKILL reaches the sink itself (no wrapper process that would leave it running).
+ */
+function startProcess(prefix: string): ServiceProcess {
+  return new ServiceProcess({
+    main: 'services/timescale-sink/src/main.ts',
     env: {
-      ...process.env,
       WEIR_DATABASE__URL: db.url,
       WEIR_DATABASE__APPLICATION_NAME: APP,
       WEIR_KAFKA__BROKERS: inject('kafkaBrokers').join(','),
@@ -42,8 +39,6 @@ function startProcess(prefix: string): ChildProcess {
       WEIR_OBSERVABILITY__LOG_LEVEL: 'error',
     },
   });
-  children.push(child);
-  return child;
 }
 
 // True while the sink has a transaction open, i.e. a batch is between BEGIN and COMMIT.
@@ -62,7 +57,6 @@ describe('sink killed with SIGKILL mid-batch', () => {
 
     for (const killAt of [TOTAL / 4, TOTAL / 2]) {
       const child = startProcess(prefix);
-      const exited = new Promise<NodeJS.Signals | null>((res) => child.once('exit', (_code, signal) => res(signal)));
       // Kill once rows are arriving and a batch transaction is open right now.
       // The table appears only once the child has migrated the database.
       const stored = (): Promise<number> => scalar(db.url, 'select count(*) from telemetry').catch(() => 0);
@@ -71,18 +65,19 @@ describe('sink killed with SIGKILL mid-batch', () => {
         intervalMs: 5,
         what: `a batch in progress after ${killAt} rows`,
       });
-      child.kill('SIGKILL');
-      expect(await exited).toBe('SIGKILL');
+      expect(await child.stop('SIGKILL')).toEqual({ code: null, signal: 'SIGKILL' });
       expect(await scalar(db.url, 'select count(*) from telemetry')).toBeLessThan(TOTAL);
     }
 
     const child = startProcess(prefix);
+    let exit: Promise<Exit> | undefined;
     try {
       await waitForCount(db.url, 'select count(*) from telemetry', TOTAL, 300_000);
       await waitForCommitted(kafka, `timescale-sink.${telemetryEnrichedV1.name}`, topicName(telemetryEnrichedV1, prefix), 120_000);
     } finally {
-      child.kill('SIGTERM');
+      exit = child.stop('SIGTERM');
     }
+    expect(await exit, child.output.slice(-2000)).toEqual({ code: 0, signal: null });
     expect(await scalar(db.url, 'select count(*) from telemetry')).toBe(TOTAL);
     expect(await scalar(db.url, 'select count(distinct seq) from telemetry')).toBe(TOTAL);
     expect(await scalar(db.url, 'select sum(seq) from telemetry')).toBe((TOTAL * (TOTAL - 1)) / 2);
