@@ -84,14 +84,3 @@ export async function readHistory(session: ClientSession, nodeId: string, from: 
   } while (continuationPoint);
   return { samples, calls, count };
 }
-
-/** Polls until `check` returns a value or the time is up. */
-export async function waitFor<T>(check: () => T | undefined | false, timeoutMs = 15_000, what = 'condition'): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = check();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

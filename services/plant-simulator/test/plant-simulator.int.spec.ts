@@ -1,9 +1,9 @@
-import { removeTempDirs, tempDir } from '@weir/testing';
+import { removeTempDirs, tempDir, waitFor } from '@weir/testing';
 import { join } from 'node:path';
 import { AttributeIds, BrowseDirection, DataType, NumericRange, type ClientSession, type NodeId, type ReferenceDescription, type StatusCode, type WriteValueOptions } from 'node-opcua';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectClient, PLANT_NAMESPACE_URI, prepareClientIdentity, SCENARIO_HMI_URI, startPlantSimulator, type ClientConnection, type ClientIdentity, type PlantSimulator } from '../src/index';
-import { readHistory, recordEvents, recordValues, startTestSimulator, USERS, waitFor } from './helpers';
+import { readHistory, recordEvents, recordValues, startTestSimulator, USERS } from './helpers';
 
 const M1 = 'Site01.Area01.Line01.Machine01';
 const M2 = 'Site01.Area01.Line01.Machine02';
@@ -116,7 +116,7 @@ describe('plant simulator over opc.tcp', () => {
     const rec = await recordEvents(session, fields);
     const status = await session.write({ nodeId: sim.nodeId(tag), attributeId: AttributeIds.Value, value: { value: { dataType: DataType.Double, value: before + 5 } } });
     expect(status.name).toBe('Good');
-    const event = await waitFor(() => rec.events.find((e) => e['SourceName'] === 'Attribute/Write' && String(e['SourceNode']) === sim.nodeId(tag)), 10_000, 'write audit event');
+    const event = await waitFor(() => rec.events.find((e) => e['SourceName'] === 'Attribute/Write' && String(e['SourceNode']) === sim.nodeId(tag)), { timeoutMs: 10_000, intervalMs: 50, what: 'write audit event' });
     await rec.stop();
     expect(event).toMatchObject({ ClientUserId: 'operator', OldValue: before, NewValue: before + 5, Status: true, [`${ns}:ClientAddress`]: '127.0.0.1', ClientApplicationUri: 'urn:weir:test:client', AttributeId: AttributeIds.Value });
     expect(String(event[`${ns}:SessionId`])).toMatch(/^ns=1;/);
@@ -178,7 +178,7 @@ describe('plant simulator over opc.tcp', () => {
     expect(modeWrite).toMatchObject({ oldValue: 'Run', newValue: 'Program', actor: { user: 'engineer' } });
     // From the next tick the machine idles with reason 106 (programming).
     const nextTick = Math.ceil(modeWrite.time / 1000) * 1000;
-    await waitFor(() => sim.stats().lastPublished >= nextTick, 5000, 'next tick');
+    await waitFor(() => (sim.stats().lastPublished >= nextTick ? true : undefined), { timeoutMs: 5000, intervalMs: 50, what: 'next tick' });
     const state = await session.read([{ nodeId: sim.nodeId(`${M2}.State`), attributeId: AttributeIds.Value }, { nodeId: sim.nodeId(`${M2}.DownReason`), attributeId: AttributeIds.Value }]);
     expect(state.map((d) => d.value.value)).toEqual(['idle', 106]);
 
@@ -203,9 +203,9 @@ describe('plant simulator over opc.tcp', () => {
     const delta = machine.params.temperatureHighHigh - current + 12;
     const step = await sim.runStep({ at: 0, action: 'temperatureExcursion', machine: machine.id, delta, duration: '6s' });
     expect(step.ok).toBe(true);
-    const raised = await waitFor(() => rec.events.find((e) => e['ConditionName'] === 'TemperatureAlarm' && e['ActiveState.Id'] === true), 15_000, 'alarm raised');
+    const raised = await waitFor(() => rec.events.find((e) => e['ConditionName'] === 'TemperatureAlarm' && e['ActiveState.Id'] === true), { timeoutMs: 15_000, intervalMs: 50, what: 'alarm raised' });
     expect(raised['SourceName']).toBe(machine.id);
-    await waitFor(() => rec.events.some((e) => e['ConditionName'] === 'TemperatureAlarm' && e['ActiveState.Id'] === false && rec.events.indexOf(e) > rec.events.indexOf(raised)), 15_000, 'alarm cleared');
+    await waitFor(() => (rec.events.some((e) => e['ConditionName'] === 'TemperatureAlarm' && e['ActiveState.Id'] === false && rec.events.indexOf(e) > rec.events.indexOf(raised)) ? true : undefined), { timeoutMs: 15_000, intervalMs: 50, what: 'alarm cleared' });
     const limitStates = rec.events.filter((e) => e['ConditionName'] === 'TemperatureAlarm').map((e) => String((e['LimitState.CurrentState'] as { text?: string } | null)?.text ?? 'none'));
     expect(limitStates).toContain('HighHigh');
     await rec.stop();
@@ -213,7 +213,7 @@ describe('plant simulator over opc.tcp', () => {
 
   it('counts value changes, sessions and monitored items in its metrics', async () => {
     const rec = await recordValues(session, [sim.nodeId(`${M1}.Temperature`), sim.nodeId(`${M1}.Pressure`)]);
-    await waitFor(() => sim.stats().monitoredItems >= 2, 5000, 'monitored items');
+    await waitFor(() => (sim.stats().monitoredItems >= 2 ? true : undefined), { timeoutMs: 5000, intervalMs: 50, what: 'monitored items' });
     const text = await sim.metrics.metrics();
     await rec.stop();
     const metric = (name: string): number => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1]);
@@ -241,7 +241,7 @@ describe('a scripted scenario', () => {
       expect(sim.valueAt(`${M1}.DownReason`, sim.startTick + 3999).value).toBe(302);
       expect(sim.valueAt(`${M1}.Speed`, sim.startTick + 3999).value).toBe(0);
       expect(write).toMatchObject({ done: false, at: sim.startTick + 2000 });
-      const done = await waitFor(() => sim.scenarioResults()[1]!.done && sim.scenarioResults()[1], 15_000, 'scripted write');
+      const done = await waitFor(() => (sim.scenarioResults()[1]!.done ? sim.scenarioResults()[1] : undefined), { timeoutMs: 15_000, intervalMs: 50, what: 'scripted write' });
       expect(done).toMatchObject({ ok: true, statusCode: 'Good', value: 150 });
       const [entry] = sim.auditLog({ type: 'AuditWriteUpdateEventType' });
       expect(entry).toMatchObject({ tag: `${M2}.TemperatureSetpoint`, newValue: 150, actor: { user: 'operator', clientApplicationUri: SCENARIO_HMI_URI } });
