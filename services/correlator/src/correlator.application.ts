@@ -2,7 +2,7 @@ import { erpWorkOrdersV1, itSecurityEventsV1, otEventsV1, securityAlertsV1, tele
 import { DetectionEngine } from '@weir/detection';
 import { compileAssetMapping, type AssetMappingRule } from '@weir/domain';
 import { BatchConsumer, BatchingProducer, createKafkaClient, ensureTopics, provisioningOptions } from '@weir/kafka';
-import { Counter, Gauge, HealthRegistry, Registry, startOpsServer, type Logger, type OpsServer } from '@weir/observability';
+import { Counter, createMetricsRegistry, Gauge, HealthRegistry, type Registry, startOpsServer, type Logger, type OpsServer } from '@weir/observability';
 import type { Kafka } from 'kafkajs';
 import { CheckpointStore } from './checkpoint/checkpoint.store';
 import type { CorrelatorSettings } from './config';
@@ -51,7 +51,7 @@ export class CorrelatorApplication {
   ) {
     const { logger } = deps;
     const c = settings.correlator;
-    this.metrics = deps.metrics ?? new Registry();
+    this.metrics = deps.metrics ?? createMetricsRegistry('correlator');
     const r = [this.metrics];
     this.rulesLoaded = new Gauge({ name: 'weir_correlator_rules', help: 'Rules in force', registers: r });
     this.ruleProblems = new Gauge({ name: 'weir_correlator_rule_problems', help: 'Rules rejected at the last load (file, line and reason are logged)', registers: r });

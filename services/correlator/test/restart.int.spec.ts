@@ -24,8 +24,9 @@ tags:
   - attack.t0836
 `;
 
-/** The service's real entry point as its own process. */
-const startChild = (configFile: string): ServiceProcess => new ServiceProcess({ main: 'services/correlator/src/main.ts', env: { WEIR_CONFIG_FILE: configFile } });
+/** The service's real entry point as its own process, its ops server on `opsPort`. */
+const startChild = (configFile: string, opsPort: number): ServiceProcess =>
+  new ServiceProcess({ main: 'services/correlator/src/main.ts', opsPort, env: { WEIR_CONFIG_FILE: configFile, WEIR_OBSERVABILITY__OPS_PORT: String(opsPort) } });
 
 describe('correlator restart', () => {
   it('a correlator killed (SIGKILL) in the middle of a temporal window still raises the alert after restart, once, and forwards CEF over TCP with escaping', async () => {
@@ -59,7 +60,7 @@ describe('correlator restart', () => {
     );
     const { kafka, producer } = await testKafka(brokers, prefix);
     try {
-      const first = startChild(configFile);
+      const first = startChild(configFile, await freePort());
       // The first half of the window: a VPN logon without MFA, and a harmless local logon.
       await producer.sendMany(itSecurityEventsV1, [
         logon('r-1', '2026-11-25T10:00:00Z', 'contractor9', { mfa: false, remote: true, ip: '198.51.100.9', vpnIp: '10.99.0.91' }),
@@ -77,7 +78,7 @@ describe('correlator restart', () => {
       expect(await first.stop('SIGKILL')).toEqual({ code: null, signal: 'SIGKILL' });
       // The second half arrives while the correlator is down.
       await producer.sendMany(otEventsV1, [write('2026-11-25T10:12:00Z', 'Capper1.SpeedSetpoint', '10.99.0.91', 'contractor9', 100, 140)]);
-      const second = startChild(configFile);
+      const second = startChild(configFile, await freePort());
       const alerts = await waitFor(
         async () => {
           const a = await readAlerts(kafka, prefix);
@@ -86,6 +87,11 @@ describe('correlator restart', () => {
         { timeoutMs: 90_000, intervalMs: 500, what: `three alerts (child output: ${second.output})` },
       );
       await waitFor(() => (lines.length >= 3 ? true : undefined), { timeoutMs: 10_000, what: 'three CEF lines' });
+      // Its metrics, like every service's, carry the service label, with the process metrics.
+      await waitFor(async () => ((await second.metric('weir_correlator_siem_messages_total', { outcome: 'sent' })) >= 3 ? true : undefined), { what: 'three CEF messages counted' });
+      const metrics = (await second.get('/metrics')).body;
+      expect(metrics).toMatch(/^weir_correlator_siem_messages_total\{outcome="sent",service="correlator"\} 3$/m);
+      expect(metrics).toMatch(/^weir_process_cpu_seconds_total\{service="correlator"\} /m);
       expect(await second.stop('SIGTERM'), second.output.slice(-2000)).toEqual({ code: 0, signal: null });
       const after = await readAlerts(kafka, prefix);
       const summary = (as: AlertV1[]) => as.map((a) => `${a.activity_id} ${a.finding_info.analytic!.uid}`).sort();

@@ -1,7 +1,7 @@
 import { erpAssetsV1, erpProductionOrdersV1, erpShiftsV1, erpWorkOrdersV1, telemetryEnrichedV1, telemetryRawV1 } from '@weir/contracts';
 import type { AssetMappingRule } from '@weir/domain';
 import { createKafkaClient, ensureTopics, provisioningOptions, TransactionalProcessor } from '@weir/kafka';
-import { Counter, HealthRegistry, Registry, startOpsServer, type Logger, type OpsServer } from '@weir/observability';
+import { Counter, createMetricsRegistry, HealthRegistry, type Registry, startOpsServer, type Logger, type OpsServer } from '@weir/observability';
 import type { Kafka } from 'kafkajs';
 import type { EnricherSettings } from './config';
 import { ContextLoader } from './context/context-loader';
@@ -39,7 +39,7 @@ export class EnricherApplication {
   ) {
     const { logger } = deps;
     const e = settings.enricher;
-    this.metrics = deps.metrics ?? new Registry();
+    this.metrics = deps.metrics ?? createMetricsRegistry('enricher');
     this.kafka = createKafkaClient(settings.kafka, logger);
     this.enricher = new Enricher(this.store, e.mapping as AssetMappingRule[], e.measurementPattern);
     this.samples = new Counter({ name: 'weir_enricher_samples_total', help: 'Samples enriched, by outcome (enriched, unknown-series, unknown-asset)', labelNames: ['outcome'], registers: [this.metrics] });

@@ -81,10 +81,12 @@ describe('enricher scale-out and process life cycle', () => {
     expect(ready.checks['context']).toMatchObject({ ok: true });
     expect(ready.checks['telemetry']?.detail).toMatch(/partition\(s\) of .*ot\.telemetry\.raw\.v1 assigned/);
     const metrics = (await a.get('/metrics')).body;
-    expect(metrics).toMatch(/^weir_enricher_samples_total\{outcome="enriched"\} \d+$/m);
-    expect(metrics).toMatch(/^weir_enricher_samples_total\{outcome="unknown-series"\} \d+$/m);
-    expect(metrics).toMatch(/^weir_enricher_context_versions_total\{kind="asset"\} 5$/m);
-    expect(metrics).toMatch(/^weir_kafka_transactions_total\{topic="[^"]+ot\.telemetry\.raw\.v1",group="enricher\.enr-two-[0-9a-f]+",outcome="committed"\} [1-9]\d*$/m);
+    expect(metrics).toMatch(/^weir_enricher_samples_total\{outcome="enriched",service="enricher"\} \d+$/m);
+    expect(metrics).toMatch(/^weir_enricher_samples_total\{outcome="unknown-series",service="enricher"\} \d+$/m);
+    expect(metrics).toMatch(/^weir_enricher_context_versions_total\{kind="asset",service="enricher"\} 5$/m);
+    expect(metrics).toMatch(/^weir_kafka_transactions_total\{topic="[^"]+ot\.telemetry\.raw\.v1",group="enricher\.enr-two-[0-9a-f]+",outcome="committed",service="enricher"\} [1-9]\d*$/m);
+    // Like every service's: the service label on everything, and the process metrics.
+    expect(metrics).toMatch(/^weir_process_cpu_seconds_total\{service="enricher"\} /m);
     expect((await a.get('/nothing')).status).toBe(404);
 
     const [exitA, exitB] = await Promise.all([a.stop('SIGTERM'), b.stop('SIGTERM')]);

@@ -1,5 +1,5 @@
 import { dlqTopicName, erpWorkOrdersV1, telemetryEnrichedV1, telemetryRawV1, topicName, type TelemetryEnrichedV1 } from '@weir/contracts';
-import { uniqueTopicPrefix, waitFor } from '@weir/testing';
+import { metricValue, uniqueTopicPrefix, waitFor } from '@weir/testing';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import type { EnricherApplication } from '../src/enricher.application';
 import { createTopics, expectedContext, publishScenarioContext, rawTopic, readToEnd, scenarioSample, startEnricher, testKafka, testSettings, waitForInputConsumed } from './helpers';
@@ -69,8 +69,7 @@ describe('enricher against real Kafka', () => {
       { key: 'bad2', value: JSON.stringify({ sourceId: 'x', seq: -1 }), code: 'CONTRACTS.SCHEMA', sourceTopic: rawTopic(prefix) },
     ]);
     expect(dlq[1]!.reason).toMatch(/seq: /);
-    const metrics = await app.metrics.getSingleMetricAsString('weir_enricher_samples_total');
-    const unknown = Number(/outcome="unknown-series"} (\d+)/.exec(metrics)?.[1]);
+    const unknown = await metricValue(app.metrics, 'weir_enricher_samples_total', { outcome: 'unknown-series' });
     // Samples 3, 7, 11, ... are of the unmapped series (28,800); a retried batch would count again, so at least that many.
     expect(unknown).toBeGreaterThanOrEqual(Math.floor(total / 4));
     expect(out.filter((s) => s.nodeId === 'ns=5;i=4711').every((s) => Object.values(s.context).every((v) => v === null))).toBe(true);
