@@ -61,20 +61,6 @@ export class ServiceProcess {
     return this.out;
   }
 
-  /** The JSON lines of its output (pino logs), parsed; other lines are left out. */
-  logLines(): Record<string, unknown>[] {
-    const lines: Record<string, unknown>[] = [];
-    for (const line of this.out.split('\n')) {
-      if (!line.startsWith('{')) continue;
-      try {
-        lines.push(JSON.parse(line) as Record<string, unknown>);
-      } catch {
-        // A line cut by the output limit.
-      }
-    }
-    return lines;
-  }
-
   /** Whether it has not exited yet. */
   get running(): boolean {
     return this.child.exitCode === null && this.child.signalCode === null;

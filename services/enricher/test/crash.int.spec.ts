@@ -1,15 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { telemetryEnrichedV1, topicName } from '@weir/contracts';
-import { removeTempDirs, uniqueTopicPrefix, waitFor } from '@weir/testing';
+import { killServiceProcesses, removeTempDirs, uniqueTopicPrefix, waitFor } from '@weir/testing';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { EnricherProcess } from './enricher-process';
 import { checkBulkOutput, committedTotal, createTopics, produceBulk, publishScenarioContext, rawTopic, testGroupId, testKafka, waitForInputConsumed } from './helpers';
 
 const TOTAL = 500_000;
-const procs: EnricherProcess[] = [];
 
 afterAll(async () => {
-  for (const p of procs) await p.stop('SIGKILL');
+  await killServiceProcesses();
   removeTempDirs();
 });
 
@@ -30,7 +29,6 @@ describe('enricher killed with SIGKILL', () => {
     const killedAt: number[] = [];
     for (const point of killPoints) {
       const p = await EnricherProcess.start({ brokers, prefix, instanceId: 'a' });
-      procs.push(p);
       await p.ready();
       await waitFor(
         async () => {
@@ -49,7 +47,6 @@ describe('enricher killed with SIGKILL', () => {
 
     // The same instance id again: its producer fences the killed one's and the broker aborts what that left open.
     const last = await EnricherProcess.start({ brokers, prefix, instanceId: 'a' });
-    procs.push(last);
     await producing;
     await producer.close();
     await waitForInputConsumed(kafka, group, rawTopic(prefix), 600_000);

@@ -1,16 +1,15 @@
 import { telemetryEnrichedV1, topicName, type TelemetryEnrichedV1 } from '@weir/contracts';
-import { removeTempDirs, uniqueTopicPrefix, waitFor } from '@weir/testing';
+import { killServiceProcesses, removeTempDirs, uniqueTopicPrefix, waitFor } from '@weir/testing';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import type { EnricherApplication } from '../src/enricher.application';
 import { EnricherProcess } from './enricher-process';
 import { checkBulkOutput, createTopics, produceBulk, publishScenarioContext, rawTopic, readToEnd, startEnricher, testGroupId, testKafka, testSettings, waitForInputConsumed } from './helpers';
 
 const N = 60_000;
-const procs: EnricherProcess[] = [];
 const apps: EnricherApplication[] = [];
 
 afterAll(async () => {
-  for (const p of procs) await p.stop('SIGKILL');
+  await killServiceProcesses();
   for (const a of apps) await a.stop();
   removeTempDirs();
 });
@@ -39,7 +38,6 @@ describe('enricher scale-out and process life cycle', () => {
 
     const a = await EnricherProcess.start({ brokers, prefix: twoPrefix, instanceId: 'a' });
     const b = await EnricherProcess.start({ brokers, prefix: twoPrefix, instanceId: 'b' });
-    procs.push(a, b);
     await Promise.all([a.ready(), b.ready()]);
     // Both in the group with a share each before any input arrives, so no rebalance interrupts the run.
     await waitFor(
@@ -103,7 +101,6 @@ describe('enricher scale-out and process life cycle', () => {
       instanceId: 'a',
       env: { WEIR_ENRICHER__INSTANCE_ID: 'not an id', WEIR_ENRICHER__MEASUREMENT_PATTERN: '([a-z', WEIR_ENRICHER__MAX_BYTES_PER_PARTITION: '12' },
     });
-    procs.push(p);
     const exit = await p.exited;
     expect(exit).toEqual({ code: 2, signal: null });
     expect(p.output).toContain('enricher.instanceId (from env WEIR_ENRICHER__INSTANCE_ID)');
